@@ -1,0 +1,38 @@
+# Chat-Rec. The two commands a fresh machine needs: `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+# implicit's ALS is slower with threaded OpenBLAS
+export OPENBLAS_NUM_THREADS ?= 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test train eval bench lock clean-models
+
+setup:                 ## the pinned Python 3.10 environment, linked as .venv
+	@bash scripts/setup-env.sh
+
+run: setup             ## train what is missing, then show the recommender answering
+	$(PY) -m recommender train --if-missing
+	$(PY) -m recommender demo
+
+test: setup            ## the whole test suite
+	$(PY) -m pytest -q
+
+train: setup           ## tune on validation, measure on test, refit on all data, promote
+	$(PY) -m recommender train
+
+eval: setup            ## offline evaluation: hybrid vs baselines, cold start (reports/)
+	$(PY) -m recommender eval
+
+bench: setup           ## fit time, latency, memory, synthetic scale run -> docs/benchmarks.md
+	$(PY) -m recommender bench
+
+lock: setup            ## re-resolve requirements.in into requirements.lock
+	rm -rf /tmp/chatrec-lock && python3.10 -m venv /tmp/chatrec-lock 2>/dev/null || \
+	  $$(ls $$HOME/.pyenv/versions/3.10.*/bin/python3.10 | tail -1) -m venv /tmp/chatrec-lock
+	/tmp/chatrec-lock/bin/pip install -r requirements.in
+	{ sed -n '1,2p' requirements.lock; /tmp/chatrec-lock/bin/pip freeze; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean-models:
+	rm -rf models

@@ -1,0 +1,1 @@
+"""Chat-Rec's recommender: catalog, LightFM hybrid model, evaluation and the serving API."""

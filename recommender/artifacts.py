@@ -1,0 +1,98 @@
+"""Versioned model artifacts on disk.
+
+    models/<dataset>/<version>/model.pkl   the fitted HybridModel
+    models/<dataset>/<version>/meta.json   params, metrics, fingerprints, versions
+    models/<dataset>/CURRENT               the version being served
+
+A model is only served with the data it was trained on: loading checks the
+dataset fingerprint stored beside it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import platform
+from datetime import datetime, timezone
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+from recommender.catalog import Dataset
+from recommender.datasets import REPO_ROOT, load_dataset
+from recommender.model import HybridModel
+from recommender.service import Recommender
+
+
+def models_dir() -> Path:
+    return Path(os.environ.get("CHATREC_MODELS_DIR", REPO_ROOT / "models"))
+
+
+def _dataset_dir(dataset_name: str) -> Path:
+    return models_dir() / dataset_name
+
+
+def save(model: HybridModel, dataset: Dataset, metrics: dict, extra: dict | None = None) -> str:
+    """Write a new version (not yet served) and return its name."""
+    created = datetime.now(timezone.utc)
+    name = f"{created:%Y%m%d-%H%M%S}-{model.features.fingerprint()[:6]}"
+    folder = _dataset_dir(dataset.name) / name
+    folder.mkdir(parents=True, exist_ok=False)
+    with (folder / "model.pkl").open("wb") as handle:
+        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    meta = {
+        "version": name,
+        "created": created.isoformat(),
+        "dataset": dataset.name,
+        "data_fingerprint": dataset.fingerprint(),
+        "feature_fingerprint": model.features.fingerprint(),
+        "params": {**vars(model.params), "epochs_trained": model.epochs_trained},
+        "metrics": metrics,
+        "software": {"python": platform.python_version(),
+                     "lightfm": package_version("rectools-lightfm"),
+                     "numpy": package_version("numpy")},
+        **(extra or {}),
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+    return name
+
+
+def promote(dataset_name: str, version: str) -> None:
+    """Serve `version` from now on (atomic swap of the CURRENT pointer)."""
+    folder = _dataset_dir(dataset_name)
+    if not (folder / version / "model.pkl").is_file():
+        raise FileNotFoundError(f"no model version {version!r} for {dataset_name}")
+    pointer = folder / "CURRENT.tmp"
+    pointer.write_text(version + "\n")
+    pointer.replace(folder / "CURRENT")
+
+
+def current_version(dataset_name: str) -> str | None:
+    pointer = _dataset_dir(dataset_name) / "CURRENT"
+    return pointer.read_text().strip() if pointer.is_file() else None
+
+
+def versions(dataset_name: str) -> list[str]:
+    folder = _dataset_dir(dataset_name)
+    return sorted(p.name for p in folder.iterdir() if (p / "meta.json").is_file()) if folder.is_dir() else []
+
+
+def read_meta(dataset_name: str, version: str) -> dict:
+    return json.loads((_dataset_dir(dataset_name) / version / "meta.json").read_text())
+
+
+def load_model(dataset: Dataset, version: str | None = None) -> tuple[HybridModel, dict]:
+    version = version or current_version(dataset.name)
+    if version is None:
+        raise FileNotFoundError(f"no trained model for {dataset.name}; run `make train` first")
+    meta = read_meta(dataset.name, version)
+    if meta["data_fingerprint"] != dataset.fingerprint():
+        raise ValueError(f"model {version} was trained on different {dataset.name} data; retrain it")
+    with (_dataset_dir(dataset.name) / version / "model.pkl").open("rb") as handle:
+        return pickle.load(handle), meta
+
+
+def load_recommender(dataset_name: str = "movielens-100k", version: str | None = None) -> Recommender:
+    dataset = load_dataset(dataset_name)
+    model, _ = load_model(dataset, version)
+    return Recommender(dataset, model)

@@ -1,0 +1,104 @@
+"""`python -m recommender <command>`: train, evaluate, benchmark, try it out."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from recommender import artifacts
+from recommender.constraints import Constraints, Taste
+from recommender.datasets import REPO_ROOT, load_dataset
+from recommender.service import Recommendations, Recommender, RecommenderError
+from recommender.tuning import SearchSpace
+
+
+def _space(args: argparse.Namespace) -> SearchSpace:
+    return SearchSpace.quick() if args.quick else SearchSpace()
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from recommender.training import train
+
+    dataset = load_dataset(args.dataset)
+    if args.if_missing and artifacts.current_version(dataset.name):
+        print(f"{dataset.name}: serving {artifacts.current_version(dataset.name)}; nothing to train")
+        return
+    version = train(dataset, _space(args), seed=args.seed)
+    meta = artifacts.read_meta(dataset.name, version)
+    test = meta["metrics"]["test"]
+    print(f"{dataset.name}: trained and promoted {version} "
+          f"(test P@5 {test['precision@5']:.4f}, NDCG@5 {test['ndcg@5']:.4f})")
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    from recommender import experiment
+
+    report = experiment.run(load_dataset(args.dataset), _space(args), seed=args.seed,
+                            threads=args.threads, report_dir=Path(args.out))
+    print(experiment.table(report))
+    print(f"\nwrote {args.out}/eval.json and {args.out}/eval.png")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from recommender import bench
+
+    bench.main(scale=not args.no_scale, out=Path(args.doc))
+
+
+def _show(title: str, recommendations: Recommendations) -> None:
+    print(f"\n{title}")
+    if not recommendations:
+        print(f"  (nothing: {recommendations.reason})")
+    for rank, rec in enumerate(recommendations.items, 1):
+        genres = ", ".join(rec.item.values("genre"))
+        print(f"  {rank:2}. {rec.item.label:55} {genres}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    """Show what the serving API answers, on the promoted model."""
+    recommender: Recommender = artifacts.load_recommender(args.dataset)
+    user = recommender.dataset.users[0].id
+    _show(f"For user {user}:", recommender.recommend(user, k=5))
+    wanted = Constraints(genres=("sci fi",), year_from=1990, year_to=1999)
+    _show(f"For user {user}, {wanted.describe()}:", recommender.recommend(user, 5, wanted))
+    taste = Taste(liked=("the godfather", "fargo"), genres=("crime",))
+    found = recommender.recommend(taste, k=5)
+    _show("For a new user who likes The Godfather and Fargo, and crime films:", found)
+    if found:
+        explanation = recommender.explain(taste, found.items[0].item.id)
+        print(f"\nWhy {explanation.item.label}?")
+        for reason in explanation.reasons:
+            print(f"  - {reason.text}")
+    _show("Similar to 'star wars':", recommender.similar_items("star wars", k=5))
+    noir = Constraints(genres=("noir",), year_from=2020, year_to=2020)
+    _show(f"For user {user}, {noir.describe()}:", recommender.recommend(user, 5, noir))
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="python -m recommender")
+    parser.add_argument("--dataset", default="movielens-100k",
+                        help="movielens-100k, a catalog under data/catalogs/, or a folder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    train = commands.add_parser("train", help="tune, measure, fit on everything, promote")
+    train.add_argument("--if-missing", action="store_true", help="only when nothing is served yet")
+    eval_ = commands.add_parser("eval", help="offline evaluation against the baselines")
+    eval_.add_argument("--out", default=str(REPO_ROOT / "reports"))
+    eval_.add_argument("--threads", type=int, default=1,
+                       help="LightFM threads (1 keeps the run reproducible)")
+    for command in (train, eval_):
+        command.add_argument("--quick", action="store_true", help="tiny search space (for tests)")
+        command.add_argument("--seed", type=int, default=42)
+    bench = commands.add_parser("bench", help="fit time, latency, memory; synthetic scale run")
+    bench.add_argument("--no-scale", action="store_true", help="skip the synthetic scale run")
+    bench.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
+    commands.add_parser("demo", help="ask the promoted model a few questions")
+    args = parser.parse_args(argv)
+    handler = {"train": cmd_train, "eval": cmd_eval, "bench": cmd_bench, "demo": cmd_demo}
+    try:
+        handler[args.command](args)
+    except (RecommenderError, FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(1)

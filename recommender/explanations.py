@@ -1,0 +1,139 @@
+"""Why an item suits a user, in reasons that can be checked against the data.
+
+Each reason carries the evidence it was built from: the liked items and the
+model similarity, the feature values both items have, the neighbours and
+their ratings. Nothing is said that the evidence does not show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recommender.constraints import Constraints
+
+if TYPE_CHECKING:
+    from recommender.service import Recommender
+
+CLOSEST_LIKED = 3
+# How to say that two items share a feature; other features read
+# "has the same <feature> as". Genres are left to the request reason.
+SHARED_PHRASES = {
+    "series": "is in the same series as",
+    "actor": "shares cast with",
+    "language": "is in the same language as",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One checkable reason: `kind` says which data `evidence` comes from."""
+
+    kind: str
+    text: str
+    evidence: dict = field(default_factory=dict)
+
+
+def reasons_for(
+    recommender: "Recommender",
+    user_vector: np.ndarray,
+    liked: list[tuple[int, float | None]],
+    item: int,
+    constraints: Constraints,
+    exclude_user: int | None,
+) -> list[Reason]:
+    reasons = [
+        *_closest_liked(recommender, liked, item),
+        *_matches_request(recommender, item, constraints),
+        *_similar_users(recommender, user_vector, item, exclude_user),
+    ]
+    return reasons or [_overall(recommender, item)]
+
+
+def _closest_liked(recommender: "Recommender", liked: list[tuple[int, float | None]], item: int) -> list[Reason]:
+    catalog = recommender.catalog
+    similarity = recommender.model.item_similarities(item)
+    candidates = [(i, r) for i, r in liked if i != item and similarity[i] > 0]
+    closest = sorted(candidates, key=lambda pair: -similarity[pair[0]])[:CLOSEST_LIKED]
+    if not closest:
+        return []
+    target = catalog.items[item]
+    reasons = [Reason(
+        "similar_to_liked",
+        "It is close to what you liked: "
+        + ", ".join(f"{catalog.items[i].label} ({_how_liked(r)})" for i, r in closest) + ".",
+        {"liked": [{"item": catalog.items[i].id, "rating": r, "similarity": float(similarity[i])}
+                   for i, r in closest]},
+    )]
+    for i, _ in closest:
+        other = catalog.items[i]
+        for feature in target.features:
+            shared = sorted(set(target.values(feature)) & set(other.values(feature)))
+            if shared and feature != catalog.genre_feature:
+                phrase = SHARED_PHRASES.get(feature, f"has the same {feature} as")
+                reasons.append(Reason(
+                    "shared_feature",
+                    f"It {phrase} {other.label} ({', '.join(shared)}).",
+                    {"feature": feature, "values": shared, "liked_item": other.id},
+                ))
+    return reasons
+
+
+def _how_liked(rating: float | None) -> str:
+    return "you said you like it" if rating is None else f"you rated it {rating:g}"
+
+
+def _matches_request(recommender: "Recommender", item: int, constraints: Constraints) -> list[Reason]:
+    target = recommender.catalog.items[item]
+    genres = [g for g in constraints.genres if g in recommender.catalog.genres_of(target)]
+    in_range = target.year is not None and (
+        (constraints.year_from is not None or constraints.year_to is not None)
+        and (constraints.year_from is None or target.year >= constraints.year_from)
+        and (constraints.year_to is None or target.year <= constraints.year_to)
+    )
+    if not genres and not in_range:
+        return []
+    said = []
+    if genres:
+        said.append(" and ".join(genres))
+    if in_range:
+        said.append(f"from {target.year}")
+    return [Reason(
+        "matches_request",
+        f"It is what you asked for: {', '.join(said)}.",
+        {"genres": genres, "year": target.year if in_range else None},
+    )]
+
+
+def _similar_users(recommender: "Recommender", user_vector: np.ndarray, item: int,
+                   exclude_user: int | None) -> list[Reason]:
+    similarity = recommender.model.user_similarities(user_vector)
+    if exclude_user is not None:
+        similarity[exclude_user] = -np.inf
+    count = min(recommender.neighbours, len(similarity) - (exclude_user is not None))
+    if count <= 0:
+        return []
+    neighbours = np.argsort(-similarity, kind="stable")[:count]
+    inter = recommender.dataset.interactions
+    rows = np.flatnonzero((inter.items == item) & np.isin(inter.users, neighbours))
+    if not len(rows):
+        return []
+    mean = float(inter.ratings[rows].mean())
+    users = [recommender.dataset.users[u].id for u in inter.users[rows]]
+    return [Reason(
+        "similar_users",
+        f"{len(rows)} of the {count} people with the most similar taste rated it, "
+        f"{mean:.1f} on average.",
+        {"neighbours": [recommender.dataset.users[u].id for u in neighbours],
+         "raters": users, "ratings": inter.ratings[rows].tolist(), "mean_rating": mean},
+    )]
+
+
+def _overall(recommender: "Recommender", item: int) -> Reason:
+    count = int(recommender.rating_counts[item])
+    mean = float(recommender.mean_ratings[item])
+    text = (f"{count} people rated it, {mean:.1f} on average." if count
+            else "Nobody has rated it yet; the model ranks it by its features.")
+    return Reason("overall_rating", text, {"ratings": count, "mean_rating": mean if count else None})

@@ -1,0 +1,276 @@
+"""The serving API: what the Celery tasks (and anything else) call.
+
+A `Recommender` wraps a dataset and a trained `HybridModel`. Users are
+either known users of the dataset (by id) or a `Taste` — stated preferences
+of someone new, folded into a user vector without retraining. Items may be
+named by id or by title; titles go through the fuzzy title index.
+
+Bad requests raise `InvalidRequest`, `UnknownUser` or `UnknownItem` with a
+message meant for people; a valid request with no matching item returns an
+empty `Recommendations` whose `reason` says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from recommender.catalog import Dataset, Item
+from recommender.constraints import Constraints, Taste
+from recommender.evaluation import top_k
+from recommender.model import HybridModel
+from recommender.explanations import Reason, reasons_for
+from recommender.titles import GenreVocabulary, TitleIndex, title_key
+
+LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
+GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
+
+
+class RecommenderError(Exception):
+    """A request the recommender cannot answer; the message is for people."""
+
+
+class InvalidRequest(RecommenderError):
+    pass
+
+
+class UnknownUser(RecommenderError):
+    pass
+
+
+class UnknownItem(RecommenderError):
+    def __init__(self, reference: str, suggestions: Sequence[Item] = ()) -> None:
+        self.reference = reference
+        self.suggestions = tuple(suggestions)
+        hint = f" Did you mean {', '.join(i.label for i in suggestions)}?" if suggestions else ""
+        super().__init__(f"I don't know an item called {reference!r}.{hint}")
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item: Item
+    score: float
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    items: tuple[Recommendation, ...]
+    reason: str | None = None  # set when `items` is empty
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+@dataclass(frozen=True)
+class ItemDetails:
+    item: Item
+    genres: tuple[str, ...]
+    mean_rating: float | None
+    ratings: int
+
+
+@dataclass(frozen=True)
+class Comparison:
+    first: ItemDetails
+    second: ItemDetails
+    scores: tuple[float, float]
+    preferred: Item
+
+
+@dataclass(frozen=True)
+class Explanation:
+    item: Item
+    score: float
+    reasons: tuple[Reason, ...]
+
+
+class Recommender:
+    def __init__(self, dataset: Dataset, model: HybridModel, neighbours: int = 50) -> None:
+        self.dataset = dataset
+        self.catalog = dataset.catalog
+        self.model = model
+        self.neighbours = neighbours
+        inter = dataset.interactions
+        n_items = len(self.catalog)
+        self.rating_counts = np.bincount(inter.items, minlength=n_items)
+        sums = np.bincount(inter.items, weights=inter.ratings, minlength=n_items)
+        self.mean_ratings = np.divide(sums, self.rating_counts, out=np.zeros(n_items),
+                                      where=self.rating_counts > 0)
+        order = np.argsort(inter.users, kind="stable")
+        bounds = np.searchsorted(inter.users[order], np.arange(len(dataset.users) + 1))
+        self._history = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        self.titles = TitleIndex(self.catalog, popularity=self.rating_counts)
+        self.genres = GenreVocabulary(self.catalog.genres, self.catalog.genre_synonyms)
+        self._genre_masks = {
+            g: np.array([g in self.catalog.genres_of(i) for i in self.catalog.items])
+            for g in self.catalog.genres
+        }
+
+    # ---- lookups -------------------------------------------------------
+    def find_item(self, reference: str) -> Item:
+        """An item by id or by (fuzzy) title."""
+        reference = str(reference).strip()
+        if reference in self.catalog:
+            return self.catalog.get(reference)
+        matches = self.titles.search(reference, limit=1)
+        if not matches:
+            raise UnknownItem(reference, self._suggestions(reference))
+        return matches[0].item
+
+    def _suggestions(self, reference: str) -> list[Item]:
+        found = process.extract(title_key(reference), [title_key(i.title) for i in self.catalog.items],
+                                scorer=fuzz.WRatio, limit=3, score_cutoff=60)
+        return [self.catalog.items[index] for _, _, index in found]
+
+    def find_genre(self, word: str) -> str:
+        genre = self.genres.find(word)
+        if genre is None:
+            raise InvalidRequest(
+                f"I don't know the genre {word!r}. Genres I know: {', '.join(self.genres.genres)}."
+            )
+        return genre
+
+    def user_history(self, user_id: str) -> list[tuple[Item, float]]:
+        """(item, rating) pairs a known user has rated."""
+        rows = self._history[self._user(user_id)]
+        inter = self.dataset.interactions
+        return [(self.catalog.items[inter.items[r]], float(inter.ratings[r])) for r in rows]
+
+    def _user(self, user_id: str) -> int:
+        if not self.dataset.has_user(str(user_id)):
+            raise UnknownUser(f"I don't know user {user_id!r} yet; tell me a genre or a title you like.")
+        return self.dataset.user_index(str(user_id))
+
+    # ---- user vectors --------------------------------------------------
+    def _profile(self, user: str | Taste) -> tuple[np.ndarray, list[int], list[tuple[int, float | None]]]:
+        """(user vector, item indices to leave out, liked (item index, rating or None) pairs)."""
+        if isinstance(user, Taste):
+            if not user:
+                raise InvalidRequest("Tell me at least one genre or title you like.")
+            liked = [self.catalog.index(self.find_item(ref).id) for ref in user.liked]
+            genre_items = [self._genre_centroid_items(self.find_genre(g)) for g in user.genres]
+            return self.model.fold_in(liked, genre_items), liked, [(i, None) for i in liked]
+        index = self._user(user)
+        inter = self.dataset.interactions
+        rows = self._history[index]
+        seen = inter.items[rows].tolist()
+        liked = [(int(inter.items[r]), float(inter.ratings[r])) for r in rows
+                 if inter.ratings[r] >= LIKE_THRESHOLD]
+        return self.model.user_vectors[index], seen, liked
+
+    def _genre_centroid_items(self, genre: str) -> np.ndarray:
+        members = np.flatnonzero(self._genre_masks[genre])
+        return members[np.argsort(-self.rating_counts[members], kind="stable")][:GENRE_CENTROID_ITEMS]
+
+    # ---- constraints ---------------------------------------------------
+    def _candidates(self, constraints: Constraints) -> np.ndarray:
+        """Boolean mask of catalog items that satisfy the hard filters."""
+        if (constraints.year_from is not None and constraints.year_to is not None
+                and constraints.year_from > constraints.year_to):
+            raise InvalidRequest(
+                f"The year range {constraints.year_from}-{constraints.year_to} is empty."
+            )
+        mask = np.ones(len(self.catalog), dtype=bool)
+        for word in constraints.genres:
+            mask &= self._genre_masks[self.find_genre(word)]
+        for word in constraints.exclude_genres:
+            mask &= ~self._genre_masks[self.find_genre(word)]
+        years = self.catalog.years
+        if constraints.year_from is not None:
+            mask &= years >= constraints.year_from
+        if constraints.year_to is not None:
+            mask &= (years <= constraints.year_to) & (years > 0)
+        return mask
+
+    def _normalised(self, constraints: Constraints) -> Constraints:
+        """The same constraints with catalog genre names (for messages)."""
+        return Constraints(
+            genres=tuple(self.find_genre(g) for g in constraints.genres),
+            exclude_genres=tuple(self.find_genre(g) for g in constraints.exclude_genres),
+            year_from=constraints.year_from,
+            year_to=constraints.year_to,
+            similar_to=tuple(self.find_item(r).title for r in constraints.similar_to),
+        )
+
+    # ---- the API -------------------------------------------------------
+    def recommend(self, user: str | Taste, k: int = 10,
+                  constraints: Constraints = Constraints()) -> Recommendations:
+        k = _positive(k)
+        vector, seen, _ = self._profile(user)
+        scores = self.model.score_vectors(vector[np.newaxis, :])[0].astype(np.float64)
+        if constraints.similar_to:
+            seeds = [self.catalog.index(self.find_item(r).id) for r in constraints.similar_to]
+            similarity = np.mean([self.model.item_similarities(s) for s in seeds], axis=0)
+            scores = _standardise(scores) + 2.0 * _standardise(similarity)
+            seen = list(seen) + seeds
+        matching = self._candidates(constraints)
+        allowed = matching.copy()
+        allowed[seen] = False
+        for reference in constraints.exclude_items:
+            allowed[self.catalog.index(self.find_item(reference).id)] = False
+        if not allowed.any():
+            wanted = self._normalised(constraints).describe()
+            noun = self.catalog.item_noun
+            reason = (f"No {noun} in the catalog matches: {wanted}." if not matching.any()
+                      else f"Every {noun} matching {wanted} is already rated, shown or excluded.")
+            return Recommendations((), reason)
+        scores[~allowed] = -np.inf
+        best = top_k(scores[np.newaxis, :], min(k, int(allowed.sum())))[0]
+        return Recommendations(tuple(
+            Recommendation(self.catalog.items[i], float(scores[i])) for i in best
+        ))
+
+    def similar_items(self, item: str, k: int = 10) -> Recommendations:
+        k = _positive(k)
+        index = self.catalog.index(self.find_item(item).id)
+        similarity = self.model.item_similarities(index)
+        similarity[index] = -np.inf
+        best = top_k(similarity[np.newaxis, :], min(k, len(self.catalog) - 1))[0]
+        return Recommendations(tuple(
+            Recommendation(self.catalog.items[i], float(similarity[i])) for i in best
+        ), None if len(best) else "The catalog has no other items.")
+
+    def item_details(self, item: str) -> ItemDetails:
+        found = self.find_item(item)
+        index = self.catalog.index(found.id)
+        count = int(self.rating_counts[index])
+        return ItemDetails(found, self.catalog.genres_of(found),
+                           float(self.mean_ratings[index]) if count else None, count)
+
+    def score(self, user: str | Taste, item: str) -> float:
+        vector, _, _ = self._profile(user)
+        index = self.catalog.index(self.find_item(item).id)
+        return float(self.model.score_vectors(vector[np.newaxis, :])[0, index])
+
+    def compare(self, user: str | Taste, first: str, second: str) -> Comparison:
+        a, b = self.item_details(first), self.item_details(second)
+        if a.item.id == b.item.id:
+            raise InvalidRequest(f"Both names point to {a.item.label}; name two different items.")
+        scores = (self.score(user, a.item.id), self.score(user, b.item.id))
+        return Comparison(a, b, scores, a.item if scores[0] >= scores[1] else b.item)
+
+    def explain(self, user: str | Taste, item: str,
+                constraints: Constraints = Constraints()) -> Explanation:
+        found = self.find_item(item)
+        vector, _, liked = self._profile(user)
+        index = self.catalog.index(found.id)
+        score = float(self.model.score_vectors(vector[np.newaxis, :])[0, index])
+        reasons = reasons_for(self, vector, liked, index, self._normalised(constraints),
+                              exclude_user=None if isinstance(user, Taste) else self._user(user))
+        return Explanation(found, score, tuple(reasons))
+
+
+def _positive(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+        raise InvalidRequest(f"k must be a positive whole number, not {k!r}.")
+    return int(k)
+
+
+def _standardise(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / (values.std() + 1e-9)

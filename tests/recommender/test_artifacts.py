@@ -1,0 +1,53 @@
+"""Model versions on disk: save, promote, load, and refuse a model trained on other data."""
+
+import json
+
+import numpy as np
+import pytest
+
+from recommender import artifacts
+
+
+@pytest.fixture
+def models_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CHATREC_MODELS_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_save_promote_load_round_trip(models_dir, products, products_recommender):
+    model = products_recommender.model
+    version = artifacts.save(model, products, {"test": {"ndcg@5": 0.5}})
+    assert artifacts.current_version("products") is None
+    artifacts.promote("products", version)
+    assert artifacts.current_version("products") == version
+    assert artifacts.versions("products") == [version]
+
+    meta = json.loads((models_dir / "products" / version / "meta.json").read_text())
+    assert meta["data_fingerprint"] == products.fingerprint()
+    assert meta["feature_fingerprint"] == model.features.fingerprint()
+    assert meta["metrics"] == {"test": {"ndcg@5": 0.5}}
+    assert meta["params"]["epochs_trained"] == model.epochs_trained
+
+    loaded = artifacts.load_recommender("products")
+    np.testing.assert_array_equal(loaded.model.item_vectors, model.item_vectors)
+    assert [r.item.id for r in loaded.recommend("u01", 5).items] == \
+        [r.item.id for r in products_recommender.recommend("u01", 5).items]
+
+
+def test_a_model_is_not_served_with_other_data(models_dir, products, products_recommender):
+    version = artifacts.save(products_recommender.model, products, {})
+    products.interactions.ratings[0] += 0.0  # same data: fine
+    artifacts.load_model(products, version)
+    meta_path = models_dir / "products" / version / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta["data_fingerprint"] = "0" * 16
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="different products data"):
+        artifacts.load_model(products, version)
+
+
+def test_nothing_trained_is_a_clear_error(models_dir, products):
+    with pytest.raises(FileNotFoundError, match="make train"):
+        artifacts.load_model(products)
+    with pytest.raises(FileNotFoundError, match="no model version"):
+        artifacts.promote("products", "nope")
