@@ -47,7 +47,7 @@ class SearchSpace:
         ModelParams(no_components=64, max_sampled=50, item_alpha=alpha, user_alpha=alpha)
         for alpha in (3e-5, 1e-4, 3e-4)
     )
-    max_epochs: int = 60
+    max_epochs: int = 90
     epoch_step: int = 10
     knn: Sequence[dict] = tuple({"neighbours": n} for n in (50, 100, 200, 400))
     als: Sequence[dict] = tuple(
