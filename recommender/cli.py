@@ -10,7 +10,8 @@ from pathlib import Path
 from recommender import artifacts
 from recommender.constraints import Constraints, Taste
 from recommender.datasets import REPO_ROOT, load_dataset
-from recommender.service import Recommendations, Recommender, RecommenderError
+from recommender.errors import RecommenderError
+from recommender.service import Recommendations, Recommender
 from recommender.tuning import SearchSpace
 
 

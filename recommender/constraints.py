@@ -2,7 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+
+from recommender.errors import InvalidRequest
+
+
+def _as_tuple(value: object, name: str) -> tuple[str, ...]:
+    """Accept one string or any sequence of them (JSON gives lists)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise InvalidRequest(f"{name} must be a list of names, not {value!r}.")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _as_year(value: object, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        year = int(str(value).strip())
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a year such as 1995, not {value!r}.") from None
+    if not 1800 <= year <= 2200:
+        raise InvalidRequest(f"{name} {year} is not a plausible year.")
+    return year
+
+
+def _normalise(instance: object) -> None:
+    for field in fields(instance):
+        value = getattr(instance, field.name)
+        fixed = _as_year(value, field.name) if field.name.startswith("year") else _as_tuple(value, field.name)
+        object.__setattr__(instance, field.name, fixed)
 
 
 @dataclass(frozen=True)
@@ -21,6 +53,9 @@ class Constraints:
     year_to: int | None = None
     similar_to: tuple[str, ...] = ()
     exclude_items: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _normalise(self)
 
     def describe(self) -> str:
         parts = []
@@ -47,6 +82,9 @@ class Taste:
 
     liked: tuple[str, ...] = ()  # items (ids or titles)
     genres: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _normalise(self)
 
     def __bool__(self) -> bool:
         return bool(self.liked or self.genres)

@@ -13,13 +13,12 @@ empty `Recommendations` whose `reason` says why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
-
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from recommender.catalog import Dataset, Item
 from recommender.constraints import Constraints, Taste
+from recommender.errors import InvalidRequest, RecommenderError, UnknownItem, UnknownUser
 from recommender.evaluation import top_k
 from recommender.model import HybridModel
 from recommender.explanations import Reason, reasons_for
@@ -27,26 +26,6 @@ from recommender.titles import GenreVocabulary, TitleIndex, title_key
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
-
-
-class RecommenderError(Exception):
-    """A request the recommender cannot answer; the message is for people."""
-
-
-class InvalidRequest(RecommenderError):
-    pass
-
-
-class UnknownUser(RecommenderError):
-    pass
-
-
-class UnknownItem(RecommenderError):
-    def __init__(self, reference: str, suggestions: Sequence[Item] = ()) -> None:
-        self.reference = reference
-        self.suggestions = tuple(suggestions)
-        hint = f" Did you mean {', '.join(i.label for i in suggestions)}?" if suggestions else ""
-        super().__init__(f"I don't know an item called {reference!r}.{hint}")
 
 
 @dataclass(frozen=True)

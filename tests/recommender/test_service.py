@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from recommender.constraints import Constraints, Taste
-from recommender.service import InvalidRequest, UnknownItem, UnknownUser
+from recommender.errors import InvalidRequest, UnknownItem, UnknownUser
 
 USER = "196"
 

@@ -1,0 +1,27 @@
+"""Errors the recommender raises for requests it cannot answer; messages are for people."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from recommender.catalog import Item
+
+
+class RecommenderError(Exception):
+    """A request the recommender cannot answer."""
+
+
+class InvalidRequest(RecommenderError):
+    pass
+
+
+class UnknownUser(RecommenderError):
+    pass
+
+
+class UnknownItem(RecommenderError):
+    def __init__(self, reference: str, suggestions: Sequence[Item] = ()) -> None:
+        self.reference = reference
+        self.suggestions = tuple(suggestions)
+        hint = f" Did you mean {', '.join(i.label for i in suggestions)}?" if suggestions else ""
+        super().__init__(f"I don't know an item called {reference!r}.{hint}")
