@@ -25,3 +25,6 @@ class UnknownItem(RecommenderError):
         self.suggestions = tuple(suggestions)
         hint = f" Did you mean {', '.join(i.label for i in suggestions)}?" if suggestions else ""
         super().__init__(f"I don't know an item called {reference!r}.{hint}")
+
+    def __reduce__(self):  # keep reference and suggestions across pickling (processes, Celery)
+        return type(self), (self.reference, self.suggestions)

@@ -203,3 +203,13 @@ def test_compare_prefers_the_higher_scored_item(recommender):
 def test_compare_needs_two_different_items(recommender):
     with pytest.raises(InvalidRequest, match="two different"):
         recommender.compare(USER, "fargo", "Fargo (1996)")
+
+
+def test_errors_survive_pickling_for_worker_processes(recommender):
+    import pickle
+
+    with pytest.raises(UnknownItem) as error:
+        recommender.find_item("Star Warz Holiday Special")
+    copy = pickle.loads(pickle.dumps(error.value))
+    assert str(copy) == str(error.value) and copy.reference == error.value.reference
+    assert [i.id for i in copy.suggestions] == [i.id for i in error.value.suggestions]
