@@ -33,8 +33,13 @@ def _as_year(value: object, name: str) -> int | None:
 def _normalise(instance: object) -> None:
     for field in fields(instance):
         value = getattr(instance, field.name)
-        fixed = _as_year(value, field.name) if field.name.startswith("year") else _as_tuple(value, field.name)
-        object.__setattr__(instance, field.name, fixed)
+        if field.name.startswith("year"):
+            value = _as_year(value, field.name)
+        elif field.name == "user":
+            value = str(value).strip() or None if value is not None else None
+        else:
+            value = _as_tuple(value, field.name)
+        object.__setattr__(instance, field.name, value)
 
 
 @dataclass(frozen=True)
@@ -78,13 +83,23 @@ class Constraints:
 
 @dataclass(frozen=True)
 class Taste:
-    """Stated preferences of someone the model has not been trained on."""
+    """What someone told us, folded into a user vector without retraining.
 
-    liked: tuple[str, ...] = ()  # items (ids or titles)
+    user: a user id the model was trained on, whose vector is the starting
+    point (absent for someone new). liked / disliked / exclude: items (ids
+    or titles); excluded items (seen, already shown) are never recommended.
+    genres: genres they said they like.
+    """
+
+    liked: tuple[str, ...] = ()
     genres: tuple[str, ...] = ()
+    disliked: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    user: str | None = None
 
     def __post_init__(self) -> None:
         _normalise(self)
 
     def __bool__(self) -> bool:
-        return bool(self.liked or self.genres)
+        """Whether there is anything to personalise on."""
+        return bool(self.liked or self.genres or self.disliked or self.user)

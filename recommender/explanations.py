@@ -109,8 +109,9 @@ def _matches_request(recommender: "Recommender", item: int, constraints: Constra
 
 def _similar_users(recommender: "Recommender", user_vector: np.ndarray, item: int,
                    exclude_user: int | None) -> list[Reason]:
-    similarity = recommender.model.user_similarities(user_vector)
-    if exclude_user is not None:
+    # Neighbours come from the dataset's users: theirs are the ratings we can cite.
+    similarity = recommender.model.user_similarities(user_vector)[:len(recommender.dataset.users)]
+    if exclude_user is not None and exclude_user < len(similarity):
         similarity[exclude_user] = -np.inf
     count = min(recommender.neighbours, len(similarity) - (exclude_user is not None))
     if count <= 0:

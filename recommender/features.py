@@ -71,6 +71,7 @@ class FeatureSpace:
 
     def __init__(self, dataset: Dataset, config: FeatureConfig) -> None:
         self.config = config
+        self.user_ids = [user.id for user in dataset.users]  # model row -> user id
         self._item_rows = [self._item_row(item) for item in dataset.catalog.items]
         counts = Counter(name for row in self._item_rows for name in row)
         self.item_feature_names = sorted(n for n, c in counts.items() if c >= config.min_items)

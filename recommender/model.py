@@ -23,6 +23,9 @@ from lightfm import LightFM
 from recommender.features import FeatureSpace
 
 
+DISLIKE_WEIGHT = 0.5
+
+
 @dataclass(frozen=True)
 class ModelParams:
     no_components: int = 64
@@ -97,22 +100,26 @@ class HybridModel:
     def score_vectors(self, user_vectors: np.ndarray) -> np.ndarray:
         return user_vectors @ self.item_vectors.T + self.item_biases
 
-    def fold_in(self, liked: Sequence[int] = (), genre_items: Sequence[Sequence[int]] = ()) -> np.ndarray:
-        """A user vector for someone the model has not trained on.
+    def fold_in(self, liked: Sequence[int] = (), genre_items: Sequence[Sequence[int]] = (),
+                disliked: Sequence[int] = (), base: np.ndarray | None = None) -> np.ndarray:
+        """A user vector from feedback, without retraining.
 
-        Liked items contribute their own representation; each stated genre
-        contributes the centroid of that genre's items, so "I like comedies"
-        points the user at what comedy fans liked. Both parts count equally.
+        The trained vector (`base`, when the model knows the user), the mean of
+        liked items' representations and, per stated genre, the centroid of
+        that genre's items ("I like comedies" points at what comedy fans
+        liked) count equally; disliked items' mean is then subtracted at
+        DISLIKE_WEIGHT.
         """
-        parts = []
+        parts = [] if base is None else [base]
         if len(liked):
             parts.append(self.item_vectors[np.asarray(liked)].mean(axis=0))
         for items in genre_items:
             if len(items):
                 parts.append(self.item_vectors[np.asarray(items)].mean(axis=0))
-        if not parts:
-            return np.zeros(self.params.no_components, np.float32)
-        return np.mean(parts, axis=0).astype(np.float32)
+        vector = np.mean(parts, axis=0) if parts else np.zeros(self.params.no_components)
+        if len(disliked):
+            vector = vector - DISLIKE_WEIGHT * self.item_vectors[np.asarray(disliked)].mean(axis=0)
+        return vector.astype(np.float32)
 
     def item_similarities(self, item: int) -> np.ndarray:
         """Cosine similarity of one item's representation to every item's."""

@@ -26,6 +26,17 @@ from recommender.titles import GenreVocabulary, TitleIndex, title_key
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
+DISLIKED_GENRE_PENALTY = 0.5  # in standard deviations of the scores, per share of dislikes
+
+
+@dataclass(frozen=True)
+class Profile:
+    vector: np.ndarray
+    leave_out: list[int]  # item indices never to recommend
+    liked: list[tuple[int, float | None]]  # (item index, rating or None when said)
+    disliked: list[int]
+    model_row: int | None  # the user's row in the model, when it was trained on them
+    personal: bool  # False: nothing to go on but popularity
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,7 @@ class Recommender:
         self._history = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
         self.titles = TitleIndex(self.catalog, popularity=self.rating_counts)
         self.genres = GenreVocabulary(self.catalog.genres, self.catalog.genre_synonyms)
+        self._model_rows = {uid: row for row, uid in enumerate(model.features.user_ids)}
         self._genre_masks = {
             g: np.array([g in self.catalog.genres_of(i) for i in self.catalog.items])
             for g in self.catalog.genres
@@ -116,32 +128,40 @@ class Recommender:
         return genre
 
     def user_history(self, user_id: str) -> list[tuple[Item, float]]:
-        """(item, rating) pairs a known user has rated."""
-        rows = self._history[self._user(user_id)]
+        """(item, rating) pairs a user of the dataset has rated."""
+        if not self.dataset.has_user(str(user_id)):
+            raise UnknownUser(f"I don't know user {user_id!r} yet; tell me a genre or a title you like.")
+        rows = self._history[self.dataset.user_index(str(user_id))]
         inter = self.dataset.interactions
         return [(self.catalog.items[inter.items[r]], float(inter.ratings[r])) for r in rows]
 
-    def _user(self, user_id: str) -> int:
-        if not self.dataset.has_user(str(user_id)):
-            raise UnknownUser(f"I don't know user {user_id!r} yet; tell me a genre or a title you like.")
-        return self.dataset.user_index(str(user_id))
-
     # ---- user vectors --------------------------------------------------
-    def _profile(self, user: str | Taste) -> tuple[np.ndarray, list[int], list[tuple[int, float | None]]]:
-        """(user vector, item indices to leave out, liked (item index, rating or None) pairs)."""
-        if isinstance(user, Taste):
-            if not user:
-                raise InvalidRequest("Tell me at least one genre or title you like.")
-            liked = [self.catalog.index(self.find_item(ref).id) for ref in user.liked]
-            genre_items = [self._genre_centroid_items(self.find_genre(g)) for g in user.genres]
-            return self.model.fold_in(liked, genre_items), liked, [(i, None) for i in liked]
-        index = self._user(user)
-        inter = self.dataset.interactions
-        rows = self._history[index]
-        seen = inter.items[rows].tolist()
-        liked = [(int(inter.items[r]), float(inter.ratings[r])) for r in rows
-                 if inter.ratings[r] >= LIKE_THRESHOLD]
-        return self.model.user_vectors[index], seen, liked
+    def _profile(self, user: str | Taste) -> Profile:
+        """Everything needed to score for `user`: a known user id, or a Taste."""
+        if not isinstance(user, Taste):
+            if str(user) not in self._model_rows:
+                raise UnknownUser(f"I don't know user {user!r} yet; tell me a genre or a title you like.")
+            user = Taste(user=str(user))
+        row = self._model_rows.get(user.user) if user.user else None
+        leave_out: list[int] = []
+        liked: list[tuple[int, float | None]] = []
+        if row is not None and self.dataset.has_user(user.user):
+            inter = self.dataset.interactions
+            history = self._history[self.dataset.user_index(user.user)]
+            leave_out += inter.items[history].tolist()
+            liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
+                      if inter.ratings[r] >= LIKE_THRESHOLD]
+        said = [self._index(ref) for ref in user.liked]
+        disliked = [self._index(ref) for ref in user.disliked]
+        genre_items = [self._genre_centroid_items(self.find_genre(g)) for g in user.genres]
+        base = self.model.user_vectors[row] if row is not None else None
+        vector = self.model.fold_in(said, genre_items, disliked, base)
+        leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
+        liked += [(i, None) for i in said]
+        return Profile(vector, leave_out, liked, disliked, row, bool(user))
+
+    def _index(self, reference: str) -> int:
+        return self.catalog.index(self.find_item(reference).id)
 
     def _genre_centroid_items(self, genre: str) -> np.ndarray:
         members = np.flatnonzero(self._genre_masks[genre])
@@ -181,18 +201,23 @@ class Recommender:
     def recommend(self, user: str | Taste, k: int = 10,
                   constraints: Constraints = Constraints()) -> Recommendations:
         k = _positive(k)
-        vector, seen, _ = self._profile(user)
-        scores = self.model.score_vectors(vector[np.newaxis, :])[0].astype(np.float64)
+        profile = self._profile(user)
+        if not profile.personal and constraints == Constraints():
+            raise InvalidRequest("Tell me at least one genre or title you like.")
+        scores = self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64)
+        if profile.disliked:
+            scores -= DISLIKED_GENRE_PENALTY * scores.std() * self._disliked_genre_share(profile)
+        leave_out = list(profile.leave_out)
         if constraints.similar_to:
-            seeds = [self.catalog.index(self.find_item(r).id) for r in constraints.similar_to]
+            seeds = [self._index(r) for r in constraints.similar_to]
             similarity = np.mean([self.model.item_similarities(s) for s in seeds], axis=0)
             scores = _standardise(scores) + 2.0 * _standardise(similarity)
-            seen = list(seen) + seeds
+            leave_out += seeds
         matching = self._candidates(constraints)
         allowed = matching.copy()
-        allowed[seen] = False
+        allowed[leave_out] = False
         for reference in constraints.exclude_items:
-            allowed[self.catalog.index(self.find_item(reference).id)] = False
+            allowed[self._index(reference)] = False
         if not allowed.any():
             wanted = self._normalised(constraints).describe()
             noun = self.catalog.item_noun
@@ -223,9 +248,8 @@ class Recommender:
                            float(self.mean_ratings[index]) if count else None, count)
 
     def score(self, user: str | Taste, item: str) -> float:
-        vector, _, _ = self._profile(user)
-        index = self.catalog.index(self.find_item(item).id)
-        return float(self.model.score_vectors(vector[np.newaxis, :])[0, index])
+        vector = self._profile(user).vector
+        return float(self.model.score_vectors(vector[np.newaxis, :])[0, self._index(item)])
 
     def compare(self, user: str | Taste, first: str, second: str) -> Comparison:
         a, b = self.item_details(first), self.item_details(second)
@@ -237,12 +261,27 @@ class Recommender:
     def explain(self, user: str | Taste, item: str,
                 constraints: Constraints = Constraints()) -> Explanation:
         found = self.find_item(item)
-        vector, _, liked = self._profile(user)
+        profile = self._profile(user)
         index = self.catalog.index(found.id)
-        score = float(self.model.score_vectors(vector[np.newaxis, :])[0, index])
-        reasons = reasons_for(self, vector, liked, index, self._normalised(constraints),
-                              exclude_user=None if isinstance(user, Taste) else self._user(user))
+        score = float(self.model.score_vectors(profile.vector[np.newaxis, :])[0, index])
+        reasons = reasons_for(self, profile.vector, profile.liked, index, self._normalised(constraints),
+                              exclude_user=profile.model_row)
         return Explanation(found, score, tuple(reasons))
+
+    def _disliked_genre_share(self, profile: Profile) -> np.ndarray:
+        """Per item: the largest share of the user's dislikes among its genres,
+        less the share of their likes in that genre (never below 0)."""
+        def shares(items: list[int]) -> dict[str, float]:
+            counts = {g: sum(self._genre_masks[g][i] for i in items) for g in self._genre_masks}
+            return {g: c / len(items) for g, c in counts.items()} if items else {}
+
+        disliked, liked = shares(profile.disliked), shares([i for i, _ in profile.liked])
+        penalty = np.zeros(len(self.catalog))
+        for genre, share in disliked.items():
+            net = share - liked.get(genre, 0.0)
+            if net > 0:
+                penalty = np.where(self._genre_masks[genre], np.maximum(penalty, net), penalty)
+        return penalty
 
 
 def _positive(k: object) -> int:
