@@ -109,6 +109,8 @@ def _matches_request(recommender: "Recommender", item: int, constraints: Constra
 
 def _similar_users(recommender: "Recommender", user_vector: np.ndarray, item: int,
                    exclude_user: int | None) -> list[Reason]:
+    if not np.any(user_vector):
+        return []  # nothing known about the user: nobody has "similar taste"
     # Neighbours come from the dataset's users: theirs are the ratings we can cite.
     similarity = recommender.model.user_similarities(user_vector)[:len(recommender.dataset.users)]
     if exclude_user is not None and exclude_user < len(similarity):

@@ -9,6 +9,7 @@
 | CHATREC_MODELS_DIR | <repo>/models | /var/lib/chatrec/models |
 | CHATREC_DATASET | movielens-100k | |
 | CHATREC_RETRAIN_AFTER | 200 new feedback events | |
+| CHATREC_VISIBILITY_TIMEOUT | 300 s (Redis: redelivery of unacknowledged tasks) | |
 """
 
 from __future__ import annotations
@@ -51,3 +52,8 @@ def dataset_name() -> str:
 
 def retrain_after() -> int:
     return int(os.environ.get("CHATREC_RETRAIN_AFTER", "200"))
+
+
+def visibility_timeout() -> int:
+    """Seconds before Redis redelivers a task whose worker died without acknowledging it."""
+    return int(os.environ.get("CHATREC_VISIBILITY_TIMEOUT", "300"))

@@ -107,3 +107,94 @@ def postgres_database() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def caller_app(env: dict[str, str]):
+    """A Celery app configured like the workers of `env`, for sending tasks."""
+    from celery import Celery
+
+    from recommender.celeryconfig import configuration
+
+    with environment(env):
+        app = Celery("caller")
+        app.conf.update(configuration())
+    return app
+
+
+class Worker:
+    """A real `celery worker` process (prefork, one child) with its own environment."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", **env}
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self.process = subprocess.Popen(
+            [os.path.join(os.path.dirname(os.sys.executable), "celery"), "-A", "recommender.tasks",
+             "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        return self
+
+    def children(self) -> list[int]:
+        """Pids of the pool processes (the ones that run tasks)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:
+                found.append(int(stat.parent.name))
+        return found
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def ensure_rabbitmq(url: str = "amqp://guest:guest@127.0.0.1:5672//") -> str:
+    """The local RabbitMQ, started with `rabbitmq-server -detached` if it is down."""
+    def up() -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", 5672), timeout=0.5).close()
+            return True
+        except OSError:
+            return False
+
+    if not up():
+        if shutil.which("rabbitmq-server") is None:
+            raise RuntimeError("RabbitMQ is not running and rabbitmq-server is not installed")
+        subprocess.run(["rabbitmq-server", "-detached"], check=False)
+        deadline = time.monotonic() + 60
+        while not up():
+            if time.monotonic() > deadline:
+                raise RuntimeError("RabbitMQ did not come up")
+            time.sleep(0.5)
+    return url

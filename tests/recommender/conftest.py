@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from recommender import artifacts
 from recommender.catalog import Dataset
 from recommender.datasets import load_dataset
 from recommender.features import FeatureSpace
 from recommender.model import HybridModel, ModelParams
-from recommender.evaluation import to_matrix
+from recommender.evaluation import evaluate, random_split, to_matrix
+from recommender.experiment import fit_hybrid
 from recommender.service import Recommender
 from recommender.tuning import hybrid_features
+from tests.services import environment
 
 TINY = ModelParams(no_components=16, max_sampled=10, epochs=8, seed=7)
 
@@ -43,3 +46,26 @@ def products() -> Dataset:
 @pytest.fixture(scope="session")
 def products_recommender(products: Dataset) -> Recommender:
     return Recommender(products, fit_tiny(products))
+
+
+def promote_tiny_version(models_dir, dataset: Dataset, params: ModelParams = TINY) -> str:
+    """Train, measure (seed-42 test split, as `make train` does), save and serve a small model."""
+    with environment({"CHATREC_MODELS_DIR": str(models_dir)}):
+        train, test = random_split(dataset.interactions, 0.2, 42)
+        features = hybrid_features(dataset)
+        measured = fit_hybrid(dataset, train, features, params, 1)
+        n_users, n_items = len(dataset.users), len(dataset.catalog)
+        metrics = evaluate(measured.scores, to_matrix(train, n_users, n_items),
+                           to_matrix(test, n_users, n_items)).metrics
+        model = fit_hybrid(dataset, dataset.interactions, features, params, 1)
+        version = artifacts.save(model, dataset, {"test": metrics})
+        artifacts.promote(dataset.name, version)
+        return version
+
+
+@pytest.fixture(scope="session")
+def served_models(tmp_path_factory, movielens: Dataset):
+    """A models folder serving a small MovieLens model."""
+    folder = tmp_path_factory.mktemp("models")
+    promote_tiny_version(folder, movielens)
+    return folder

@@ -1,0 +1,67 @@
+"""Celery configuration, from recommender.settings (the environment).
+
+Embedded default: kombu's filesystem transport (folders under the state
+directory, polled every 20 ms) and a SQLite result backend: a real worker
+process, no server. Production: Redis (`redis://`) or RabbitMQ (`amqp://`).
+Connections fail fast so that a caller learns within about a second that
+the broker is down instead of hanging.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from recommender import settings
+
+TASK_TIME_LIMIT = 60  # seconds; retrain sets its own
+RESULT_EXPIRES = timedelta(hours=1)
+
+
+def _filesystem_options() -> dict:
+    folder = settings.state_dir() / "broker"
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.02,
+    }
+
+
+def configuration() -> dict:
+    broker = settings.broker_url()
+    backend = settings.result_backend()
+    conf = {
+        "broker_url": broker,
+        "result_backend": backend,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "result_expires": RESULT_EXPIRES,
+        "task_time_limit": TASK_TIME_LIMIT,
+        "task_soft_time_limit": TASK_TIME_LIMIT - 10,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "broker_connection_timeout": 1.0,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_max_retries": 3,
+        # Publishing while the broker is down: one quick retry, then an error.
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0.2,
+                                      "interval_step": 0.2, "interval_max": 0.2},
+        "beat_schedule": {"retrain-nightly": {"task": "chatrec.retrain",
+                                              "schedule": timedelta(hours=24)}},
+    }
+    if broker.startswith("filesystem://"):
+        conf["broker_transport_options"] = _filesystem_options()
+    if broker.startswith(("redis://", "rediss://")):
+        conf["broker_transport_options"] = {
+            "visibility_timeout": settings.visibility_timeout(),
+            "socket_connect_timeout": 1, "socket_timeout": 5, "max_retries": 1,
+        }
+    if backend.startswith(("redis://", "rediss://")):
+        conf.update(redis_socket_connect_timeout=1, redis_socket_timeout=5, redis_retry_on_timeout=False)
+    if backend.startswith("db+"):
+        conf["database_engine_options"] = {"connect_args": {"timeout": 10}}
+    return conf

@@ -1,0 +1,75 @@
+"""Feedback changes the very next recommendation, without retraining."""
+
+import numpy as np
+import pytest
+
+from recommender.constraints import Constraints, Taste
+from recommender.errors import InvalidRequest
+
+USER = "196"
+
+
+def ids(found) -> list[str]:
+    return [r.item.id for r in found.items]
+
+
+def test_seen_shown_and_disliked_items_are_never_recommended_again(recommender):
+    first = ids(recommender.recommend(USER, k=10))
+    taste = Taste(user=USER, exclude=first[:3], disliked=first[3:5])
+    again = ids(recommender.recommend(taste, k=10))
+    assert not set(first[:5]) & set(again)
+    assert first[5:] == [i for i in again if i in first[5:]]
+
+
+def test_the_trained_vector_is_the_starting_point(recommender, movielens, model):
+    plain = recommender.recommend(USER, k=10)
+    same = recommender.recommend(Taste(user=USER), k=10)
+    assert ids(plain) == ids(same)
+    np.testing.assert_allclose([r.score for r in plain.items], [r.score for r in same.items], rtol=1e-5)
+
+
+def test_likes_pull_the_list_towards_what_was_liked(recommender):
+    horror = ["184", "200", "219", "234", "288"]  # Army of Darkness, Shining, Nightmare on Elm St, Jaws, Scream
+    before = recommender.recommend(USER, k=20)
+    after = recommender.recommend(Taste(user=USER, liked=horror), k=20)
+    def count(found):
+        return sum("Horror" in r.item.values("genre") for r in found.items)
+    assert count(after) > count(before)
+    assert not set(horror) & set(ids(after))
+
+
+def test_disliked_genres_are_down_weighted(recommender):
+    comedies = [r.item.id for r in recommender.recommend(USER, 30, Constraints(genres=("comedy",))).items][:6]
+    before = recommender.recommend(USER, k=30)
+    after = recommender.recommend(Taste(user=USER, disliked=comedies), k=30)
+    def count(found):
+        return sum("Comedy" in r.item.values("genre") for r in found.items)
+    assert count(after) < count(before)
+
+
+def test_ratings_shaped_feedback_for_a_new_user(recommender):
+    taste = Taste(user="chat-12345", liked=("star wars", "empire strikes back"), disliked=("titanic",),
+                  exclude=("return of the jedi",))
+    found = recommender.recommend(taste, k=10)
+    assert len(found) == 10
+    assert not {"50", "172", "313", "181"} & set(ids(found))
+
+
+def test_nothing_to_go_on_is_an_error_unless_constraints_narrow_it(recommender):
+    with pytest.raises(InvalidRequest, match="at least one genre or title"):
+        recommender.recommend(Taste(user="chat-new"), 5)
+    popular_comedies = recommender.recommend(Taste(user="chat-new"), 5, Constraints(genres=("comedy",)))
+    assert len(popular_comedies) == 5
+    assert all("Comedy" in r.item.values("genre") for r in popular_comedies.items)
+    # With no taste, the order is the model's item bias: the popular-leaning default.
+    scores = [r.score for r in popular_comedies.items]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_explanations_for_feedback_cite_what_they_liked(recommender):
+    taste = Taste(user="chat-77", liked=("toy story",))
+    top = recommender.recommend(taste, k=1).items[0].item
+    reasons = recommender.explain(taste, top.id).reasons
+    similar = next(r for r in reasons if r.kind == "similar_to_liked")
+    assert similar.evidence["liked"][0]["item"] == "1"
+    assert "you said you like it" in similar.text

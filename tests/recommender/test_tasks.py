@@ -1,0 +1,188 @@
+"""Real Celery workers, embedded (filesystem broker + SQLite) and on a private Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import pytest
+
+from recommender import artifacts, client
+from recommender.errors import InvalidRequest, UnknownItem
+from recommender.client import ServiceUnavailable
+from tests.recommender.conftest import promote_tiny_version
+from tests.services import RedisServer, Worker, caller_app, ensure_rabbitmq
+
+STARTUP = 90.0  # seconds a fresh worker may take to import and load the model
+
+
+def _env(tmp_path, models, broker: str | None, backend: str | None = None) -> dict[str, str]:
+    env = {"CHATREC_STATE_DIR": str(tmp_path / "state"), "CHATREC_MODELS_DIR": str(models),
+           "CHATREC_DATABASE_URL": f"sqlite:///{tmp_path / 'state' / 'feedback.sqlite3'}",
+           "CHATREC_VISIBILITY_TIMEOUT": "5", "CHATREC_RETRAIN_AFTER": "100000"}
+    if broker:
+        env["CHATREC_BROKER_URL"] = broker
+    if backend:
+        env["CHATREC_RESULT_BACKEND"] = backend
+    return env
+
+
+class Stack:
+    """A worker plus an app to call it with."""
+
+    def __init__(self, env: dict[str, str], log) -> None:
+        self.env = env
+        self.worker = Worker(env, log).start()
+        self.app = caller_app(env)
+        self.call("details", "1", timeout=STARTUP)  # ready once it answers
+
+    def call(self, task: str, *args, timeout: float = 10.0, **kwargs) -> dict:
+        return client.call(task, *args, timeout=timeout, app=self.app, **kwargs)
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module", params=["embedded", "redis"])
+def stack(request, tmp_path_factory, served_models):
+    folder = tmp_path_factory.mktemp(request.param)
+    broker = request.getfixturevalue("redis_server").url if request.param == "redis" else None
+    stack = Stack(_env(folder, served_models, broker), folder / "worker.log")
+    yield stack
+    stack.stop()
+
+
+def test_every_task_answers(stack):
+    me = f"telegram:{uuid.uuid4().hex[:8]}"
+    found = stack.call("recommend", me, 5, constraints={"genres": ["comedy"], "year_from": 1990,
+                                                        "year_to": 1999}, genres=["comedy"])
+    assert len(found["items"]) == 5 and found["model"]
+    assert all("Comedy" in i["genres"] and 1990 <= i["year"] <= 1999 for i in found["items"])
+    assert stack.call("similar", "star wars", 3)["items"][0]["id"] != "50"
+    details = stack.call("details", "fargo")
+    assert details["item"]["id"] == "100" and details["ratings"] == 508
+    comparison = stack.call("compare", me, "fargo", "heat")
+    assert comparison["preferred"] in {"100", "6"} and len(comparison["items"]) == 2
+    explanation = stack.call("explain", me, found["items"][0]["id"])
+    assert explanation["reasons"] and explanation["item"]["id"] == found["items"][0]["id"]
+
+
+def test_feedback_changes_the_next_answer(stack):
+    me = f"slack:T1:{uuid.uuid4().hex[:8]}"
+    first = stack.call("recommend", me, 5, genres=["sci-fi"], request_id="r1")
+    shown = [i["id"] for i in first["items"]]
+    stored = stack.call("record_feedback", me, "dislike", shown[0], client_event_id="e1")
+    assert stored["stored"] is True
+    stack.call("record_feedback", me, "seen", first["items"][1]["title"], client_event_id="e2")
+    stack.call("record_feedback", me, "like", "the empire strikes back", client_event_id="e3")
+    second = stack.call("recommend", me, 5, genres=["sci-fi"], request_id="r2")
+    again = [i["id"] for i in second["items"]]
+    assert not set(shown) & set(again), "shown, seen and disliked items never come back"
+    assert "172" not in again
+    exported = stack.call("export_user", me)["data"]
+    kinds = [(e["kind"], e["item_id"]) for e in exported["events"]]
+    assert ("dislike", shown[0]) in kinds and ("like", "172") in kinds
+    assert sum(kind == "shown" for kind, _ in kinds) == 10
+
+
+def test_duplicate_events_are_stored_once_and_bad_ones_answered_clearly(stack):
+    me = f"shell:{uuid.uuid4().hex[:8]}"
+    assert stack.call("record_feedback", me, "like", "50", client_event_id="same")["stored"] is True
+    assert stack.call("record_feedback", me, "like", "50", client_event_id="same")["stored"] is False
+    with pytest.raises(UnknownItem) as error:
+        stack.call("record_feedback", me, "like", "Star Warz Holiday Special", client_event_id="x")
+    assert "50" in [i.id for i in error.value.suggestions]
+    with pytest.raises(InvalidRequest, match="Unknown feedback"):
+        stack.call("record_feedback", me, "adore", "50", client_event_id="y")
+    with pytest.raises(InvalidRequest, match="year range"):
+        stack.call("recommend", me, 5, constraints={"year_from": 2000, "year_to": 1990})
+    assert len(stack.call("export_user", me)["data"]["events"]) == 1
+
+
+def test_forget_user_deletes_everything(stack):
+    me = f"telegram:{uuid.uuid4().hex[:8]}"
+    stack.call("record_feedback", me, "like", "50", client_event_id="a")
+    stack.call("recommend", me, 3, request_id="r")
+    assert stack.call("forget_user", me)["deleted_rows"] == 5  # user + like + 3 shown
+    assert stack.call("export_user", me)["data"] == {"identity": me, "stored": False, "events": []}
+
+
+def test_worker_picks_up_a_newly_promoted_model(stack, movielens):
+    before = stack.call("details", "1")["model"]
+    version = promote_tiny_version(stack.env["CHATREC_MODELS_DIR"], movielens)
+    try:
+        assert stack.call("details", "1")["model"] == version != before
+    finally:
+        artifacts_dir = stack.env["CHATREC_MODELS_DIR"]
+        from tests.services import environment
+        with environment({"CHATREC_MODELS_DIR": artifacts_dir}):
+            artifacts.promote(movielens.name, before)
+
+
+def test_rabbitmq_broker_works_too(tmp_path, served_models):
+    url = ensure_rabbitmq()
+    queue_env = _env(tmp_path, served_models, url, "rpc://")
+    stack = Stack(queue_env, tmp_path / "worker.log")
+    try:
+        found = stack.call("recommend", "shell:rabbit", 3, genres=["drama"])
+        assert len(found["items"]) == 3
+    finally:
+        stack.stop()
+
+
+def test_killing_a_worker_mid_feedback_loses_and_doubles_nothing(tmp_path, served_models, redis_server):
+    env = _env(tmp_path, served_models, redis_server.url)
+    stack = Stack(env, tmp_path / "worker.log")
+    me = "telegram:killed"
+    try:
+        results = [stack.app.send_task("chatrec.record_feedback", args=(me, "seen", str(i + 1), f"event-{i}"))
+                   for i in range(150)]
+        store_url = env["CHATREC_DATABASE_URL"]
+        from recommender.feedback import FeedbackStore
+        store = FeedbackStore(store_url)
+        while len(store.export(me)["events"]) < 20:  # some done, most still queued
+            time.sleep(0.02)
+        for pid in stack.worker.children():  # the pool process running the task dies
+            import os
+            import signal
+            os.kill(pid, signal.SIGKILL)
+        for result in results:
+            result.get(timeout=60, propagate=False)
+        events = store.export(me)["events"]
+        ids = [e["client_event_id"] for e in events]
+        assert len(ids) == len(set(ids)) == 150
+    finally:
+        stack.stop()
+
+
+def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
+    server = RedisServer(tmp_path)
+    server.start()
+    stack = Stack(_env(tmp_path, served_models, server.url), tmp_path / "worker.log")
+    try:
+        server.stop()
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable):
+            stack.call("recommend", "shell:x", 3, genres=["drama"], timeout=5)
+        assert time.monotonic() - started < 2.0
+        server.start()
+        deadline = time.monotonic() + 60
+        while True:  # the worker reconnects by itself
+            try:
+                assert len(stack.call("recommend", "shell:x", 3, genres=["drama"])["items"]) == 3
+                break
+            except ServiceUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        stack.stop()
+        server.stop()
