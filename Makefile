@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train eval bench lock clean-models
+.PHONY: setup run test train eval bench worker retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -26,6 +26,15 @@ eval: setup            ## offline evaluation: hybrid vs baselines, cold start (r
 
 bench: setup           ## fit time, latency, memory, synthetic scale run -> docs/benchmarks.md
 	$(PY) -m recommender bench
+
+worker: setup          ## a Celery worker for the recommender tasks (broker: CHATREC_BROKER_URL)
+	$(PY) -m celery -A recommender.tasks worker --loglevel=INFO
+
+retrain: setup         ## retrain on MovieLens + stored feedback; promoted only if not worse
+	$(PY) -m recommender retrain
+
+rollback: setup        ## serve the previous model version again
+	$(PY) -m recommender rollback
 
 lock: setup            ## re-resolve requirements.in into requirements.lock
 	rm -rf /tmp/chatrec-lock && python3.10 -m venv /tmp/chatrec-lock 2>/dev/null || \

@@ -48,6 +48,23 @@ def cmd_bench(args: argparse.Namespace) -> None:
     bench.main(scale=not args.no_scale, out=Path(args.doc))
 
 
+def cmd_rollback(args: argparse.Namespace) -> None:
+    from recommender.retraining import rollback
+
+    version = rollback(args.dataset, args.to)
+    print(f"{args.dataset}: now serving {version}")
+
+
+def cmd_retrain(args: argparse.Namespace) -> None:
+    from recommender import settings
+    from recommender.feedback import FeedbackStore
+    from recommender.retraining import retrain
+
+    store = FeedbackStore(settings.database_url())
+    store.migrate()
+    print(retrain(load_dataset(args.dataset), store).reason)
+
+
 def _show(title: str, recommendations: Recommendations) -> None:
     print(f"\n{title}")
     if not recommendations:
@@ -96,8 +113,12 @@ def main(argv: list[str] | None = None) -> None:
     bench.add_argument("--no-scale", action="store_true", help="skip the synthetic scale run")
     bench.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
     commands.add_parser("demo", help="ask the promoted model a few questions")
+    rollback = commands.add_parser("rollback", help="serve the previous model version again")
+    rollback.add_argument("--to", help="a version name (default: the one before the current)")
+    commands.add_parser("retrain", help="retrain on the dataset plus stored feedback, behind the gate")
     args = parser.parse_args(argv)
-    handler = {"train": cmd_train, "eval": cmd_eval, "bench": cmd_bench, "demo": cmd_demo}
+    handler = {"train": cmd_train, "eval": cmd_eval, "bench": cmd_bench, "demo": cmd_demo,
+               "rollback": cmd_rollback, "retrain": cmd_retrain}
     try:
         handler[args.command](args)
     except (RecommenderError, FileNotFoundError, ValueError) as error:

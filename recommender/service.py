@@ -158,7 +158,8 @@ class Recommender:
         vector = self.model.fold_in(said, genre_items, disliked, base)
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
         liked += [(i, None) for i in said]
-        return Profile(vector, leave_out, liked, disliked, row, bool(user))
+        personal = row is not None or bool(said or disliked or genre_items)
+        return Profile(vector, leave_out, liked, disliked, row, personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)

@@ -140,18 +140,21 @@ def caller_app(env: dict[str, str]):
 
 
 class Worker:
-    """A real `celery worker` process (prefork, one child) with its own environment."""
+    """A real `celery worker` process (one child process or thread) with its own environment."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1", **env}
+    def __init__(self, env: dict[str, str], log: Path, pool: str | None = None) -> None:
+        self.pool = pool  # None: what the configuration chooses
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+                    "PYTHONUNBUFFERED": "1", **env}
         self.log = log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
         self.process = subprocess.Popen(
             [os.path.join(os.path.dirname(os.sys.executable), "celery"), "-A", "recommender.tasks",
-             "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat"],
+             "worker", "--concurrency=1", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             *([f"--pool={self.pool}"] if self.pool else [])],
             cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         return self
 

@@ -28,14 +28,19 @@ def test_the_trained_vector_is_the_starting_point(recommender, movielens, model)
     np.testing.assert_allclose([r.score for r in plain.items], [r.score for r in same.items], rtol=1e-5)
 
 
-def test_likes_pull_the_list_towards_what_was_liked(recommender):
-    horror = ["184", "200", "219", "234", "288"]  # Army of Darkness, Shining, Nightmare on Elm St, Jaws, Scream
-    before = recommender.recommend(USER, k=20)
-    after = recommender.recommend(Taste(user=USER, liked=horror), k=20)
-    def count(found):
-        return sum("Horror" in r.item.values("genre") for r in found.items)
-    assert count(after) > count(before)
-    assert not set(horror) & set(ids(after))
+def test_likes_pull_scores_towards_what_was_liked(recommender, movielens):
+    liked = ["184", "200", "219", "234", "288"]  # Army of Darkness, The Shining, Nightmare on Elm St, Jaws, Scream
+    horror = [movielens.catalog.index(i.id) for i in movielens.catalog.items
+              if "Horror" in i.values("genre") and i.id not in liked]
+
+    def horror_lift(user) -> float:
+        vector = recommender._profile(user).vector
+        scores = recommender.model.score_vectors(vector[None, :])[0]
+        return float(scores[horror].mean() - scores.mean())
+
+    assert horror_lift(Taste(user=USER, liked=liked)) > horror_lift(USER)
+    after = recommender.recommend(Taste(user=USER, liked=liked), k=20)
+    assert not set(liked) & set(ids(after))
 
 
 def test_disliked_genres_are_down_weighted(recommender):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 import time
 import uuid
 
@@ -11,7 +14,8 @@ from recommender import artifacts, client
 from recommender.errors import InvalidRequest, UnknownItem
 from recommender.client import ServiceUnavailable
 from tests.recommender.conftest import promote_tiny_version
-from tests.services import RedisServer, Worker, caller_app, ensure_rabbitmq
+from recommender.feedback import FeedbackStore
+from tests.services import RedisServer, Worker, caller_app, ensure_rabbitmq, environment
 
 STARTUP = 90.0  # seconds a fresh worker may take to import and load the model
 
@@ -30,9 +34,9 @@ def _env(tmp_path, models, broker: str | None, backend: str | None = None) -> di
 class Stack:
     """A worker plus an app to call it with."""
 
-    def __init__(self, env: dict[str, str], log) -> None:
+    def __init__(self, env: dict[str, str], log, pool: str | None = None) -> None:
         self.env = env
-        self.worker = Worker(env, log).start()
+        self.worker = Worker(env, log, pool).start()
         self.app = caller_app(env)
         self.call("details", "1", timeout=STARTUP)  # ready once it answers
 
@@ -121,9 +125,7 @@ def test_worker_picks_up_a_newly_promoted_model(stack, movielens):
     try:
         assert stack.call("details", "1")["model"] == version != before
     finally:
-        artifacts_dir = stack.env["CHATREC_MODELS_DIR"]
-        from tests.services import environment
-        with environment({"CHATREC_MODELS_DIR": artifacts_dir}):
+        with environment({"CHATREC_MODELS_DIR": stack.env["CHATREC_MODELS_DIR"]}):
             artifacts.promote(movielens.name, before)
 
 
@@ -138,26 +140,46 @@ def test_rabbitmq_broker_works_too(tmp_path, served_models):
         stack.stop()
 
 
+def _wait_for(condition, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.02)
+
+
 def test_killing_a_worker_mid_feedback_loses_and_doubles_nothing(tmp_path, served_models, redis_server):
-    env = _env(tmp_path, served_models, redis_server.url)
-    stack = Stack(env, tmp_path / "worker.log")
+    # Its own Redis database: the module's other worker must not take these tasks.
+    env = _env(tmp_path, served_models, redis_server.url.rsplit("/", 1)[0] + "/2")
+    log = tmp_path / "worker.log"
+    stack = Stack(env, log, pool="prefork")
     me = "telegram:killed"
+    store = FeedbackStore(env["CHATREC_DATABASE_URL"])
+    store.migrate()
+
+    def stored() -> list[str]:
+        return [e["client_event_id"] for e in store.export(me)["events"]]
+
+    def send(numbers: range) -> None:
+        for i in numbers:
+            stack.app.send_task("chatrec.record_feedback", args=(me, "seen", str(i + 1), f"event-{i}"))
+
     try:
-        results = [stack.app.send_task("chatrec.record_feedback", args=(me, "seen", str(i + 1), f"event-{i}"))
-                   for i in range(150)]
-        store_url = env["CHATREC_DATABASE_URL"]
-        from recommender.feedback import FeedbackStore
-        store = FeedbackStore(store_url)
-        while len(store.export(me)["events"]) < 20:  # some done, most still queued
-            time.sleep(0.02)
-        for pid in stack.worker.children():  # the pool process running the task dies
-            import os
-            import signal
+        send(range(10))
+        _wait_for(lambda: len(stored()) == 10)
+        # Hold the database so that the next record_feedback is stuck mid-task, then kill it.
+        blocker = sqlite3.connect(env["CHATREC_DATABASE_URL"].removeprefix("sqlite:///"))
+        blocker.execute("BEGIN EXCLUSIVE")
+        send(range(10, 150))
+        _wait_for(lambda: log.read_text().count("chatrec.record_feedback") >= 10 + 10 + 1)
+        time.sleep(0.3)
+        for pid in stack.worker.children():
             os.kill(pid, signal.SIGKILL)
-        for result in results:
-            result.get(timeout=60, propagate=False)
-        events = store.export(me)["events"]
-        ids = [e["client_event_id"] for e in events]
+        _wait_for(lambda: "WorkerLostError" in log.read_text())
+        blocker.rollback()
+        blocker.close()
+        _wait_for(lambda: len(stored()) >= 150, timeout=60)
+        ids = stored()
         assert len(ids) == len(set(ids)) == 150
     finally:
         stack.stop()
@@ -186,3 +208,21 @@ def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
     finally:
         stack.stop()
         server.stop()
+
+
+def test_enough_new_feedback_triggers_a_gated_retrain(tmp_path, movielens):
+    models = tmp_path / "models"
+    first = promote_tiny_version(models, movielens)
+    env = {**_env(tmp_path, models, None), "CHATREC_RETRAIN_AFTER": "3"}
+    stack = Stack(env, tmp_path / "worker.log")
+    try:
+        for i, item in enumerate(["50", "172", "181"]):
+            stack.call("record_feedback", "telegram:3", "like", item, client_event_id=str(i))
+        with environment({"CHATREC_MODELS_DIR": str(models)}):
+            _wait_for(lambda: artifacts.current_version(movielens.name) != first, timeout=180)
+            new = artifacts.current_version(movielens.name)
+            assert artifacts.read_meta(movielens.name, new)["feedback_events"] == 3
+        assert stack.call("details", "1")["model"] == new  # served without a restart
+        assert not (models / movielens.name / "RETRAIN_REQUESTED").exists()
+    finally:
+        stack.stop()
