@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 
 from recommender.catalog import Dataset, Item
 from recommender.constraints import Constraints, Taste
-from recommender.errors import InvalidRequest, RecommenderError, UnknownItem, UnknownUser
+from recommender.errors import InvalidRequest, UnknownItem, UnknownUser
 from recommender.evaluation import top_k
 from recommender.model import HybridModel
 from recommender.explanations import Reason, reasons_for

@@ -13,7 +13,7 @@ from recommender.evaluation import evaluate, random_split, to_matrix
 from recommender.experiment import fit_hybrid
 from recommender.service import Recommender
 from recommender.tuning import hybrid_features
-from tests.services import environment
+from recommender.localstack import environment
 
 TINY = ModelParams(no_components=16, max_sampled=10, epochs=8, seed=7)
 

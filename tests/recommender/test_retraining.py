@@ -12,7 +12,7 @@ from recommender.constraints import Taste
 from recommender.feedback import FeedbackStore
 from recommender.model import ModelParams
 from tests.recommender.conftest import promote_tiny_version
-from tests.services import ROOT, environment
+from recommender.localstack import ROOT, environment
 
 
 @pytest.fixture
