@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train eval bench worker retrain rollback lock clean-models
+.PHONY: setup run test train eval bench bench-tasks simulate worker retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -26,6 +26,12 @@ eval: setup            ## offline evaluation: hybrid vs baselines, cold start (r
 
 bench: setup           ## fit time, latency, memory, synthetic scale run -> docs/benchmarks.md
 	$(PY) -m recommender bench
+
+bench-tasks: setup     ## recommend through Celery + a private Redis, 1 and 8 callers, vs in-process
+	$(PY) -m recommender bench-tasks
+
+simulate: setup        ## simulated users give feedback for 3 rounds: loop vs static -> docs/benchmarks.md
+	$(PY) -m recommender simulate
 
 worker: setup          ## a Celery worker for the recommender tasks (broker: CHATREC_BROKER_URL)
 	$(PY) -m celery -A recommender.tasks worker --loglevel=INFO

@@ -35,7 +35,6 @@ from recommender.tuning import hybrid_features
 # Used when no model has been trained yet (`make train` writes the tuned ones).
 FALLBACK_PARAMS = ModelParams(no_components=64, max_sampled=50, item_alpha=1e-4, user_alpha=1e-4, epochs=30)
 CALLS = 1000
-SECTION_START, SECTION_END = "<!-- recommender-bench:start -->", "<!-- recommender-bench:end -->"
 SCALE = {"users": 100_000, "items": 50_000, "interactions": 10_000_000, "genres": 20, "epochs": 2}
 
 
@@ -210,17 +209,18 @@ def main(scale: bool = True, out: Path | None = None) -> str:
     text = render(ml, big, host)
     print(text)
     if out is not None:
-        write_section(out, text)
+        write_section(out, "recommender-bench", "Recommender (`make bench`)", text)
     return text
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace this benchmark's section of `path`, keeping the other sections."""
-    section = f"{SECTION_START}\n## Recommender (`make bench`)\n\n{text}\n{SECTION_END}"
+def write_section(path: Path, key: str, title: str, text: str) -> None:
+    """Replace the section `key` of `path` (or append it), keeping the other sections."""
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    section = f"{start}\n## {title}\n\n{text}\n{end}"
     current = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION_START in current:
-        before, rest = current.split(SECTION_START, 1)
-        current = before + section + rest.split(SECTION_END, 1)[1]
+    if start in current:
+        before, rest = current.split(start, 1)
+        current = before + section + rest.split(end, 1)[1]
     else:
         current = current.rstrip("\n") + "\n\n" + section + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

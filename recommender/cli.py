@@ -48,6 +48,18 @@ def cmd_bench(args: argparse.Namespace) -> None:
     bench.main(scale=not args.no_scale, out=Path(args.doc))
 
 
+def cmd_bench_tasks(args: argparse.Namespace) -> None:
+    from recommender import bench_tasks
+
+    bench_tasks.main(out=Path(args.doc))
+
+
+def cmd_simulate(args: argparse.Namespace) -> None:
+    from recommender import simulation
+
+    simulation.main(out=Path(args.doc))
+
+
 def cmd_rollback(args: argparse.Namespace) -> None:
     from recommender.retraining import rollback
 
@@ -113,12 +125,17 @@ def main(argv: list[str] | None = None) -> None:
     bench.add_argument("--no-scale", action="store_true", help="skip the synthetic scale run")
     bench.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
     commands.add_parser("demo", help="ask the promoted model a few questions")
+    simulate = commands.add_parser("simulate", help="feedback loop with simulated users -> docs")
+    bench_tasks = commands.add_parser("bench-tasks", help="recommend via Celery + Redis vs in-process")
+    for command in (simulate, bench_tasks):
+        command.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
     rollback = commands.add_parser("rollback", help="serve the previous model version again")
     rollback.add_argument("--to", help="a version name (default: the one before the current)")
     commands.add_parser("retrain", help="retrain on the dataset plus stored feedback, behind the gate")
     args = parser.parse_args(argv)
     handler = {"train": cmd_train, "eval": cmd_eval, "bench": cmd_bench, "demo": cmd_demo,
-               "rollback": cmd_rollback, "retrain": cmd_retrain}
+               "rollback": cmd_rollback, "retrain": cmd_retrain, "simulate": cmd_simulate,
+               "bench-tasks": cmd_bench_tasks}
     try:
         handler[args.command](args)
     except (RecommenderError, FileNotFoundError, ValueError) as error:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 from alembic import command
 from alembic.config import Config
@@ -22,6 +23,7 @@ from sqlalchemy import (CheckConstraint, Column, DateTime, Float, ForeignKey, In
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base
 
+from recommender.constraints import Taste
 from recommender.errors import InvalidRequest
 
 Base = declarative_base()
@@ -72,6 +74,12 @@ class UserFeedback:
     disliked: tuple[str, ...] = ()
     seen: tuple[str, ...] = ()
     shown: tuple[str, ...] = ()
+
+    def taste(self, liked: Sequence[str] = (), genres: Sequence[str] = (), user: str | None = None) -> Taste:
+        """This feedback, plus what the conversation says now, as the recommender's Taste.
+        `user` overrides the recommender id (a dataset user, in simulations)."""
+        return Taste(user=user or self.recommender_id, liked=self.liked + tuple(liked), genres=tuple(genres),
+                     disliked=self.disliked, exclude=self.seen + self.shown)
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,10 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 class Worker:
     """A real `celery worker` process (one child process or thread) with its own environment."""
 
-    def __init__(self, env: dict[str, str], log: Path, pool: str | None = None) -> None:
+    def __init__(self, env: dict[str, str], log: Path, pool: str | None = None,
+                 concurrency: int = 1) -> None:
         self.pool = pool  # None: what the configuration chooses
+        self.concurrency = concurrency
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
                     "PYTHONUNBUFFERED": "1", **env}
         self.log = log
@@ -89,7 +91,7 @@ class Worker:
     def start(self) -> "Worker":
         self.process = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "celery"), "-A", "recommender.tasks",
-             "worker", "--concurrency=1", "--loglevel=INFO",
+             "worker", f"--concurrency={self.concurrency}", "--loglevel=INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat",
              *([f"--pool={self.pool}"] if self.pool else [])],
             cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
@@ -117,3 +119,15 @@ class Worker:
             self.process.kill()
             self.process.wait()
         self.process = None
+
+
+def caller_app(env: dict[str, str]):
+    """A Celery app configured like the workers of `env`, for sending tasks."""
+    from celery import Celery
+
+    from recommender.celeryconfig import configuration
+
+    with environment(env):
+        app = Celery("caller")
+        app.conf.update(configuration())
+    return app

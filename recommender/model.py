@@ -101,24 +101,34 @@ class HybridModel:
         return user_vectors @ self.item_vectors.T + self.item_biases
 
     def fold_in(self, liked: Sequence[int] = (), genre_items: Sequence[Sequence[int]] = (),
-                disliked: Sequence[int] = (), base: np.ndarray | None = None) -> np.ndarray:
+                disliked: Sequence[int] = (), base: np.ndarray | None = None,
+                base_weight: int = 1) -> np.ndarray:
         """A user vector from feedback, without retraining.
 
-        The trained vector (`base`, when the model knows the user), the mean of
-        liked items' representations and, per stated genre, the centroid of
-        that genre's items ("I like comedies" points at what comedy fans
-        liked) count equally; disliked items' mean is then subtracted at
-        DISLIKE_WEIGHT.
+        Every piece of evidence counts once: the trained vector (`base`, when
+        the model knows the user) counts as the `base_weight` interactions it
+        was learned from, each liked item adds its representation, and each
+        stated genre adds the centroid of that genre's items ("I like
+        comedies" points at what comedy fans liked). Disliked items are then
+        subtracted, each at DISLIKE_WEIGHT of a like.
         """
-        parts = [] if base is None else [base]
-        if len(liked):
-            parts.append(self.item_vectors[np.asarray(liked)].mean(axis=0))
+        parts, weights = [], []
+        if base is not None:
+            parts.append(base)
+            weights.append(max(base_weight, 1))
+        for index in liked:
+            parts.append(self.item_vectors[index])
+            weights.append(1)
         for items in genre_items:
             if len(items):
                 parts.append(self.item_vectors[np.asarray(items)].mean(axis=0))
-        vector = np.mean(parts, axis=0) if parts else np.zeros(self.params.no_components)
+                weights.append(1)
+        total = sum(weights)
+        vector = (np.average(parts, axis=0, weights=weights) if parts
+                  else np.zeros(self.params.no_components))
         if len(disliked):
-            vector = vector - DISLIKE_WEIGHT * self.item_vectors[np.asarray(disliked)].mean(axis=0)
+            share = len(disliked) / (total + len(disliked))
+            vector = vector - DISLIKE_WEIGHT * share * self.item_vectors[np.asarray(disliked)].mean(axis=0)
         return vector.astype(np.float32)
 
     def item_similarities(self, item: int) -> np.ndarray:

@@ -26,7 +26,8 @@ from recommender.titles import GenreVocabulary, TitleIndex, title_key
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
-DISLIKED_GENRE_PENALTY = 0.5  # in standard deviations of the scores, per share of dislikes
+DISLIKED_GENRE_PENALTY = 0.5
+SAID_SIMILARITY_WEIGHT = 0.0  # in standard deviations of the scores, per share of dislikes
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Profile:
     leave_out: list[int]  # item indices never to recommend
     liked: list[tuple[int, float | None]]  # (item index, rating or None when said)
     disliked: list[int]
+    said: list[int]  # items liked in conversation or feedback (not dataset history)
     model_row: int | None  # the user's row in the model, when it was trained on them
     personal: bool  # False: nothing to go on but popularity
 
@@ -145,21 +147,23 @@ class Recommender:
         row = self._model_rows.get(user.user) if user.user else None
         leave_out: list[int] = []
         liked: list[tuple[int, float | None]] = []
+        history_size = 0
         if row is not None and self.dataset.has_user(user.user):
             inter = self.dataset.interactions
             history = self._history[self.dataset.user_index(user.user)]
             leave_out += inter.items[history].tolist()
+            history_size = len(history)
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
                       if inter.ratings[r] >= LIKE_THRESHOLD]
         said = [self._index(ref) for ref in user.liked]
         disliked = [self._index(ref) for ref in user.disliked]
         genre_items = [self._genre_centroid_items(self.find_genre(g)) for g in user.genres]
         base = self.model.user_vectors[row] if row is not None else None
-        vector = self.model.fold_in(said, genre_items, disliked, base)
+        vector = self.model.fold_in(said, genre_items, disliked, base, base_weight=history_size or len(said))
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
         liked += [(i, None) for i in said]
         personal = row is not None or bool(said or disliked or genre_items)
-        return Profile(vector, leave_out, liked, disliked, row, personal)
+        return Profile(vector, leave_out, liked, disliked, said, row, personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)
@@ -208,6 +212,9 @@ class Recommender:
         scores = self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64)
         if profile.disliked:
             scores -= DISLIKED_GENRE_PENALTY * scores.std() * self._disliked_genre_share(profile)
+        if profile.said and SAID_SIMILARITY_WEIGHT:
+            similarity = np.mean([self.model.item_similarities(i) for i in profile.said], axis=0)
+            scores = _standardise(scores) + SAID_SIMILARITY_WEIGHT * _standardise(similarity)
         leave_out = list(profile.leave_out)
         if constraints.similar_to:
             seeds = [self._index(r) for r in constraints.similar_to]

@@ -101,10 +101,7 @@ def _list(found: Recommendations) -> dict:
 
 def taste_for(identity: str, liked: list[str] | tuple = (), genres: list[str] | tuple = ()) -> Taste:
     """Stored feedback plus what the conversation says now."""
-    feedback = served.store().feedback(identity)
-    return Taste(user=feedback.recommender_id, liked=tuple(feedback.liked) + tuple(liked),
-                 genres=tuple(genres), disliked=feedback.disliked,
-                 exclude=feedback.seen + feedback.shown)
+    return served.store().feedback(identity).taste(liked, genres)
 
 
 @app.task(name="chatrec.recommend", **WRITES)

@@ -20,7 +20,6 @@ from typing import Iterator
 
 import psycopg2
 
-from recommender.localstack import environment
 
 POSTGRES = os.environ.get("CHATREC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 
@@ -63,18 +62,6 @@ def postgres_database() -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
-
-
-def caller_app(env: dict[str, str]):
-    """A Celery app configured like the workers of `env`, for sending tasks."""
-    from celery import Celery
-
-    from recommender.celeryconfig import configuration
-
-    with environment(env):
-        app = Celery("caller")
-        app.conf.update(configuration())
-    return app
 
 
 def ensure_rabbitmq(url: str = "amqp://guest:guest@127.0.0.1:5672//") -> str:

@@ -34,11 +34,11 @@ def test_render_and_write_keep_other_sections(tmp_path):
     assert "test machine" in text and "recommend(user, 10)" in text
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Celery\n\nkeep me\n")
-    bench.write_section(doc, text)
-    bench.write_section(doc, text.replace("test machine", "second run"))
+    bench.write_section(doc, "recommender-bench", "Recommender", text)
+    bench.write_section(doc, "recommender-bench", "Recommender", text.replace("test machine", "second run"))
     written = doc.read_text()
     assert "keep me" in written and "second run" in written and "test machine" not in written
-    assert written.count(bench.SECTION_START) == 1
+    assert written.count("<!-- recommender-bench:start -->") == 1
 
 
 def test_synthetic_data_has_exactly_the_distinct_pairs_asked_for():

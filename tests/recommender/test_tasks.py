@@ -15,8 +15,8 @@ from recommender.errors import InvalidRequest, UnknownItem
 from recommender.client import ServiceUnavailable
 from tests.recommender.conftest import promote_tiny_version
 from recommender.feedback import FeedbackStore
-from recommender.localstack import RedisServer, Worker, environment
-from tests.services import caller_app, ensure_rabbitmq
+from recommender.localstack import RedisServer, Worker, caller_app, environment
+from tests.services import ensure_rabbitmq
 
 STARTUP = 90.0  # seconds a fresh worker may take to import and load the model
 
