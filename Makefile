@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train eval bench bench-tasks simulate worker retrain rollback lock clean-models
+.PHONY: setup run test train eval bench bench-tasks simulate worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -35,6 +35,9 @@ simulate: setup        ## simulated users give feedback for 3 rounds: loop vs st
 
 worker: setup          ## a Celery worker for the recommender tasks (broker: CHATREC_BROKER_URL)
 	$(PY) -m celery -A recommender.tasks worker --loglevel=INFO
+
+beat: setup            ## Celery beat: schedules the nightly retrain (run one per deployment)
+	$(PY) -m celery -A recommender.tasks beat --loglevel=INFO --schedule .state/celerybeat-schedule
 
 retrain: setup         ## retrain on MovieLens + stored feedback; promoted only if not worse
 	$(PY) -m recommender retrain

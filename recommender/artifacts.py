@@ -24,6 +24,10 @@ from recommender.model import HybridModel
 from recommender.service import Recommender
 
 
+# Bump when what model.pkl holds changes; older versions must be retrained.
+MODEL_FORMAT = 2  # 2: the feature space records its user ids (feedback users after retraining)
+
+
 def models_dir() -> Path:
     return Path(os.environ.get("CHATREC_MODELS_DIR", REPO_ROOT / "models"))
 
@@ -42,6 +46,7 @@ def save(model: HybridModel, dataset: Dataset, metrics: dict, extra: dict | None
         pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
     meta = {
         "version": name,
+        "format": MODEL_FORMAT,
         "created": created.isoformat(),
         "dataset": dataset.name,
         "data_fingerprint": dataset.fingerprint(),
@@ -81,11 +86,17 @@ def read_meta(dataset_name: str, version: str) -> dict:
     return json.loads((_dataset_dir(dataset_name) / version / "meta.json").read_text())
 
 
+def is_current_format(meta: dict) -> bool:
+    return meta.get("format", 1) == MODEL_FORMAT
+
+
 def load_model(dataset: Dataset, version: str | None = None) -> tuple[HybridModel, dict]:
     version = version or current_version(dataset.name)
     if version is None:
         raise FileNotFoundError(f"no trained model for {dataset.name}; run `make train` first")
     meta = read_meta(dataset.name, version)
+    if not is_current_format(meta):
+        raise ValueError(f"model {version} was saved in an older format; retrain it (`make train`)")
     if meta["data_fingerprint"] != dataset.fingerprint():
         raise ValueError(f"model {version} was trained on different {dataset.name} data; retrain it")
     with (_dataset_dir(dataset.name) / version / "model.pkl").open("rb") as handle:

@@ -23,8 +23,9 @@ def cmd_train(args: argparse.Namespace) -> None:
     from recommender.training import train
 
     dataset = load_dataset(args.dataset)
-    if args.if_missing and artifacts.current_version(dataset.name):
-        print(f"{dataset.name}: serving {artifacts.current_version(dataset.name)}; nothing to train")
+    current = artifacts.current_version(dataset.name)
+    if args.if_missing and current and artifacts.is_current_format(artifacts.read_meta(dataset.name, current)):
+        print(f"{dataset.name}: serving {current}; nothing to train")
         return
     version = train(dataset, _space(args), seed=args.seed)
     meta = artifacts.read_meta(dataset.name, version)

@@ -51,3 +51,13 @@ def test_nothing_trained_is_a_clear_error(models_dir, products):
         artifacts.load_model(products)
     with pytest.raises(FileNotFoundError, match="no model version"):
         artifacts.promote("products", "nope")
+
+
+def test_a_model_in_an_older_format_must_be_retrained(models_dir, products, products_recommender):
+    version = artifacts.save(products_recommender.model, products, {})
+    meta_path = models_dir / "products" / version / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["format"]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="older format"):
+        artifacts.load_model(products, version)
