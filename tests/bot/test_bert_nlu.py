@@ -1,0 +1,104 @@
+"""The BERT component inside a real Rasa training graph: train, persist, load, parse."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+TINY_NLU = """version: "3.1"
+nlu:
+- intent: greet
+  examples: |
+    - hi
+    - hello there
+    - good morning
+    - hey
+    - hiya
+    - hello
+- intent: request_recommendation
+  examples: |
+    - recommend me a [sci-fi](genre) movie
+    - something like [toy story](title)
+    - a [comedy](genre) from [the 90s](year)
+    - any good [horror](genre) films?
+    - i want something like [the godfather](title)
+    - suggest a [romantic](genre) movie from [1995](year)
+    - show me [sci fi](genre) films
+- intent: ask_why
+  examples: |
+    - why [the second one](ordinal)?
+    - why did you pick [fargo](title)
+    - why that one
+    - why [the first](ordinal)
+    - how come you suggested [heat](title)?
+    - why [the last one](ordinal)
+- synonym: Sci-Fi
+  examples: |
+    - sci-fi
+    - sci fi
+"""
+
+TINY_CONFIG = """recipe: default.v1
+assistant_id: test
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: bot.components.bert_nlu.BertIntentEntityClassifier
+    epochs: 8
+    batch_size: 8
+    random_seed: 7
+  - name: EntitySynonymMapper
+  - name: FallbackClassifier
+    threshold: 0.3
+"""
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    from rasa.model_training import train_nlu
+
+    folder = tmp_path_factory.mktemp("nlu")
+    (folder / "nlu.yml").write_text(TINY_NLU)
+    (folder / "config.yml").write_text(TINY_CONFIG)
+    path = train_nlu(str(folder / "config.yml"), str(folder / "nlu.yml"), str(folder / "models"))
+    assert path, "rasa did not produce a model"
+    return path
+
+
+def _parse(model_path: str, texts: list[str]) -> list[dict]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model_path)
+    return [asyncio.run(agent.parse_message(text)) for text in texts]
+
+
+def test_trained_model_parses_intents_and_entities(model_path):
+    greet, recommend, why = _parse(model_path, ["hello there", "recommend me a sci-fi movie",
+                                                "why the second one?"])
+    assert greet["intent"]["name"] == "greet"
+    assert recommend["intent"]["name"] == "request_recommendation"
+    assert [r["name"] for r in recommend["intent_ranking"]][0] == "request_recommendation"
+    assert abs(sum(r["confidence"] for r in recommend["intent_ranking"]) - 1.0) < 1e-4
+    genre = next(e for e in recommend["entities"] if e["entity"] == "genre")
+    assert (genre["start"], genre["end"]) == (15, 21)
+    assert genre["value"] == "Sci-Fi"  # EntitySynonymMapper applied to our entity
+    assert genre["extractor"] == "BertIntentEntityClassifier" and 0 < genre["confidence_entity"] <= 1
+    ordinal = next(e for e in why["entities"] if e["entity"] == "ordinal")
+    assert ordinal["value"] == "the second one"
+
+
+def test_persist_then_load_gives_identical_predictions(model_path):
+    texts = ["something like the godfather", "why fargo", "hiya"]
+    first, second = _parse(model_path, texts), _parse(model_path, texts)
+    for a, b in zip(first, second):
+        assert a["intent_ranking"] == b["intent_ranking"]
+        assert a["entities"] == b["entities"]
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 5000, "🎬🍿🎥", "¿Qué película me recomiendas?",
+                                  "<b>recommend</b> a **movie**", "line\x00with\x07control\x1bchars"])
+def test_far_away_input_parses_without_error(model_path, text):
+    (parsed,) = _parse(model_path, [text])
+    assert parsed["intent"]["name"]
+    assert all(0 <= e["start"] <= e["end"] <= len(text) for e in parsed["entities"])
