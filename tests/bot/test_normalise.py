@@ -1,0 +1,47 @@
+"""Year, ordinal and rating expressions become what the recommender needs."""
+
+import pytest
+
+from bot.components.normalise import ordinal_position, rating_value, year_range
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1995", (1995, 1995)), ("from 1995", (1995, 1995)), ("the 90s", (1990, 1999)),
+    ("90s", (1990, 1999)), ("the 1980s", (1980, 1989)), ("80's", (1980, 1989)),
+    ("eighties", (1980, 1989)), ("the nineties", (1990, 1999)), ("'95", (1995, 1995)),
+    ("recent", (1994, 1998)), ("new ones", (1994, 1998)), ("between 1980 and 1990", (1980, 1990)),
+    ("1990 to 1985", (1985, 1990)), ("after 1990", (1991, 1998)), ("before 1980", (1900, 1979)),
+    ("classic", (1900, 1969)),
+])
+def test_year_expressions(text, expected):
+    assert year_range(text) == expected
+
+
+def test_not_a_year():
+    assert year_range("sometime") is None
+    assert year_range("") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the first one", 1), ("first", 1), ("the second one", 2), ("2nd", 2), ("#3", 3),
+    ("number 4", 4), ("the third", 3), ("the last one", -1), ("that last one", -1), ("one", 1),
+])
+def test_ordinals(text, expected):
+    assert ordinal_position(text) == expected
+
+
+def test_not_an_ordinal():
+    assert ordinal_position("that one") is None  # "that one" is the last item discussed, not a position
+    assert ordinal_position("whichever") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("5", 5.0), ("four", 4.0), ("4 out of 5", 4.0), ("3/5", 3.0), ("4.5", 4.5), ("8 out of 10", 4.0),
+])
+def test_ratings(text, expected):
+    assert rating_value(text) == pytest.approx(expected)
+
+
+def test_ratings_out_of_range_are_refused():
+    assert rating_value("7") is None
+    assert rating_value("great") is None
