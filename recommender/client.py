@@ -8,11 +8,10 @@ down, so the bot can say so and fall back.
 
 from __future__ import annotations
 
-import socket
-
 from celery import Celery
+from celery.exceptions import BackendError
 from celery.exceptions import TimeoutError as CeleryTimeout
-from kombu.exceptions import OperationalError as BrokerError
+from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from recommender.catalog import Item
@@ -35,7 +34,7 @@ def call(task: str, *args: object, timeout: float = DEFAULT_TIMEOUT, app: Celery
         answer = result.get(timeout=timeout, interval=0.01)
     except CeleryTimeout:
         raise ServiceUnavailable(f"No recommender worker answered within {timeout:g} s.") from None
-    except (BrokerError, RedisError, ConnectionError, socket.error) as error:
+    except (KombuError, BackendError, RedisError, OSError) as error:  # OSError: socket errors
         raise ServiceUnavailable(f"The recommender's message broker is unreachable ({error}).") from None
     if not answer.get("ok"):
         if answer.get("error") == "unknown_item":
