@@ -198,7 +198,7 @@ class JointBert:
                 torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
                 optimizer.step()
                 schedule.step()
-                total += float(loss) * len(batch)
+                total += loss.item() * len(batch)
             losses.append(total / len(examples))
         self.model.eval()
         return losses
