@@ -72,7 +72,8 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
             log.warning("no intent examples: %s stays untrained", type(self).__name__)
             return self._resource
         entities = sorted({label for e in examples for _, _, label in e.entities})
-        self._model = JointBert(sorted({e.intent for e in examples}), entities, self._config["max_length"])
+        self._model = JointBert(sorted({e.intent for e in examples}), entities, self._config["max_length"],
+                                seed=self._config["random_seed"])
         self._model.fit(examples, epochs=self._config["epochs"], batch_size=self._config["batch_size"],
                         learning_rate=self._config["learning_rate"],
                         head_learning_rate=self._config["head_learning_rate"],

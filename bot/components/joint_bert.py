@@ -145,7 +145,8 @@ class JointBert:
     """Fit, predict, save and load the joint model."""
 
     def __init__(self, intents: Sequence[str], entity_labels: Sequence[str], max_length: int = 64,
-                 model_path: str | None = None) -> None:
+                 model_path: str | None = None, seed: int = 42) -> None:
+        seed_everything(seed)  # the heads' initial weights come from the global generator
         self.intents = list(intents)
         self.tags = [OUTSIDE] + [f"{p}-{label}" for label in entity_labels for p in ("B", "I")]
         self.max_length = max_length
