@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train train-nlu eval bench bench-tasks simulate worker beat retrain rollback lock clean-models
+.PHONY: setup run test train train-nlu eval eval-nlu bench bench-tasks simulate worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -47,6 +47,9 @@ rollback: setup        ## serve the previous model version again
 
 train-nlu: setup       ## fine-tune the BERT intent/entity component on bot/data -> models/nlu/
 	$(PY) -m rasa train nlu --config bot/config.yml --nlu bot/data --out models/nlu
+
+eval-nlu: setup        ## BERT vs DIET: held-out + 5-fold CV, latency, size -> docs/benchmarks.md
+	$(PY) -m bot.evaluate_nlu
 
 lock: setup            ## re-resolve requirements.in into requirements.lock
 	rm -rf /tmp/chatrec-lock && python3.10 -m venv /tmp/chatrec-lock 2>/dev/null || \

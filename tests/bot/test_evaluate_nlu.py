@@ -1,0 +1,28 @@
+"""The NLU scores on a hand-computed case."""
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.evaluate_nlu import score
+
+
+def test_scores_by_hand():
+    gold = [
+        Message(data={"text": "a sci-fi film", "intent": "request_recommendation",
+                      "entities": [{"start": 2, "end": 8, "entity": "genre", "value": "sci-fi"}]}),
+        Message(data={"text": "why the first", "intent": "ask_why",
+                      "entities": [{"start": 4, "end": 13, "entity": "ordinal", "value": "the first"}]}),
+        Message(data={"text": "hi", "intent": "greet"}),
+    ]
+    parsed = [
+        {"intent": {"name": "request_recommendation"}, "entities": [{"start": 2, "end": 8, "entity": "genre"}]},
+        {"intent": {"name": "ask_why"}, "entities": [{"start": 8, "end": 13, "entity": "ordinal"}]},  # span too short
+        {"intent": {"name": "goodbye"}, "entities": [{"start": 0, "end": 2, "entity": "title"}]},  # both wrong
+    ]
+    result = score(gold, parsed)
+    assert result["intent_accuracy"] == pytest.approx(2 / 3)
+    # per-intent F1: request 1, ask_why 1, greet 0, goodbye 0 -> macro over the 4 labels = 0.5
+    assert result["intent_macro_f1"] == pytest.approx(0.5)
+    assert result["entity_precision"] == pytest.approx(1 / 3)  # 1 of 3 predicted spans exact
+    assert result["entity_recall"] == pytest.approx(1 / 2)     # 1 of 2 gold spans found
+    assert result["entity_f1"] == pytest.approx(0.4)
