@@ -175,7 +175,9 @@ def main() -> None:
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "nlu-eval.json").write_text(json.dumps(
         {name: {k: v for k, v in r.items() if k != "predicted"} for name, r in results.items()}, indent=2))
-    text = (f"Machine: {machine()}. Measured by `make eval-nlu` (`python -m bot.evaluate_nlu`), one run; "
+    scope = f"{args.folds}-fold cross-validation too" if args.folds else "held-out only, `--folds 0`"
+    text = (f"Machine: {machine()}. Measured by `python -m bot.evaluate_nlu --folds {args.folds}` "
+            f"({scope}), one run; "
             "entity scores on exact (start, end, type); parse latency one message at a time through "
             "`Agent.parse_message`.\n\n" + render(results, len(held_out), args.folds)
             + "\n\n![confusion matrix](nlu-confusion.png)")
