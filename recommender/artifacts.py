@@ -20,7 +20,7 @@ from pathlib import Path
 
 from recommender.catalog import Dataset
 from recommender.datasets import REPO_ROOT, load_dataset
-from recommender.model import HybridModel
+from recommender.model import HybridModel, ModelParams
 from recommender.service import Recommender
 
 
@@ -84,6 +84,13 @@ def versions(dataset_name: str) -> list[str]:
 
 def read_meta(dataset_name: str, version: str) -> dict:
     return json.loads((_dataset_dir(dataset_name) / version / "meta.json").read_text())
+
+
+def params_of(meta: dict) -> ModelParams:
+    """The parameters a version was trained with (epochs as trained)."""
+    params = dict(meta["params"])
+    params["epochs"] = params.pop("epochs_trained")
+    return ModelParams(**params)
 
 
 def is_current_format(meta: dict) -> bool:

@@ -56,18 +56,15 @@ def latency(call: Callable[[int], object], calls: int = CALLS) -> dict:
             "mean_ms": statistics.fmean(times), "calls": calls}
 
 
-def _served_params(dataset: Dataset) -> ModelParams:
+def served_params(dataset: Dataset) -> ModelParams:
+    """The served version's parameters, or FALLBACK_PARAMS before `make train`."""
     version = artifacts.current_version(dataset.name)
-    if version is None:
-        return FALLBACK_PARAMS
-    params = dict(artifacts.read_meta(dataset.name, version)["params"])
-    params["epochs"] = params.pop("epochs_trained")
-    return ModelParams(**params)
+    return artifacts.params_of(artifacts.read_meta(dataset.name, version)) if version else FALLBACK_PARAMS
 
 
 def movielens_part() -> dict:
     dataset = load_dataset("movielens-100k")
-    params = _served_params(dataset)
+    params = served_params(dataset)
     matrix = to_matrix(dataset.interactions, len(dataset.users), len(dataset.catalog)).tocoo()
     start = time.perf_counter()
     model = HybridModel(FeatureSpace(dataset, hybrid_features(dataset)), params).fit(

@@ -65,22 +65,13 @@ def with_feedback(dataset: Dataset, rows: list[TrainingRow]) -> Dataset:
     return Dataset(dataset.catalog, users, merged)
 
 
-def _served_params(dataset_name: str) -> tuple[str | None, dict | None, ModelParams | None]:
-    version = artifacts.current_version(dataset_name)
-    if version is None:
-        return None, None, None
-    meta = artifacts.read_meta(dataset_name, version)
-    params = dict(meta["params"])
-    params["epochs"] = params.pop("epochs_trained")
-    return version, meta, ModelParams(**params)
-
-
 def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None = None,
             threads: int | None = None, tolerance: float = GATE_TOLERANCE) -> Decision:
     """Train a candidate on dataset + feedback; promote it if the gate allows."""
     threads = threads or default_threads()
-    current, meta, served_params = _served_params(dataset.name)
-    params = params or served_params
+    current = artifacts.current_version(dataset.name)
+    meta = artifacts.read_meta(dataset.name, current) if current else None
+    params = params or (artifacts.params_of(meta) if meta else None)
     if params is None:
         raise FileNotFoundError(f"no model is served for {dataset.name}; run `make train` first")
     last_event = store.last_event_id()

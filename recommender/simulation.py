@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from recommender.bench import _served_params, machine, write_section
+from recommender.bench import machine, served_params, write_section
 from recommender.catalog import Dataset, Interactions
 from recommender.constraints import Taste
 from recommender.datasets import load_dataset
@@ -72,7 +72,7 @@ def known_users(dataset: Dataset, store: FeedbackStore, threads: int) -> dict:
     train, test = random_split(dataset.interactions, 0.2, SEED)
     visible = Dataset(dataset.catalog, dataset.users, train)
     recommender = Recommender(visible, fit_hybrid(visible, train, hybrid_features(visible),
-                                                  _served_params(dataset), threads))
+                                                  served_params(dataset), threads))
     counts = np.bincount(test.users, minlength=len(dataset.users))
     eligible = np.flatnonzero(counts >= K)
     chosen = np.random.default_rng(SEED).choice(eligible, min(KNOWN_USERS, len(eligible)), replace=False)
@@ -85,7 +85,7 @@ def new_users(dataset: Dataset, store: FeedbackStore, threads: int) -> dict:
     others, held = user_split(dataset.interactions, 0.1, SEED)
     visible = Dataset(dataset.catalog, dataset.users, others)
     recommender = Recommender(visible, fit_hybrid(visible, others, hybrid_features(visible),
-                                                  _served_params(dataset), threads))
+                                                  served_params(dataset), threads))
     people = []
     for user in np.unique(held.users):
         items = held.items[held.users == user]
