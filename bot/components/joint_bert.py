@@ -29,7 +29,9 @@ from transformers import AutoTokenizer, BertModel  # noqa: E402  (after the offl
 
 OUTSIDE = "O"
 IGNORE = -100
+MAX_UNKNOWN_SHARE = 0.5  # more word-pieces than this unknown to the vocabulary: nothing to read
 _WORD = re.compile(r"\w")
+_CONTENT = re.compile(r"[^\W_]")  # a letter or a digit
 
 
 def base_model_path() -> str:
@@ -213,8 +215,15 @@ class JointBert:
         intent_probs = intent_logits.softmax(-1).numpy()
         tag_probs = tag_logits.softmax(-1).numpy()
         predictions = []
+        unknown = (encoded["input_ids"] == self.tokenizer.unk_token_id).sum(1).numpy()
+        pieces = (encoded["attention_mask"].sum(1) - 2).clamp(min=1).numpy()
         for row, text in enumerate(texts):
-            order = np.argsort(-intent_probs[row])
+            if not _CONTENT.search(text) or unknown[row] / pieces[row] > MAX_UNKNOWN_SHARE:
+                # Nothing the encoder can read (empty, emoji, symbols): an even ranking,
+                # which FallbackClassifier turns into nlu_fallback.
+                intent_probs[row] = 1.0 / len(self.intents)
+                tag_probs[row] = np.eye(len(self.tags))[0]
+            order = np.argsort(-intent_probs[row], kind="stable")
             ranking = [(self.intents[i], float(intent_probs[row, i])) for i in order]
             best = tag_probs[row].argmax(-1)
             offsets = [tuple(o) for o in encoded["offset_mapping"][row].tolist()]

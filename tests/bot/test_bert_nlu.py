@@ -103,3 +103,10 @@ def test_far_away_input_parses_without_error(model_path, text):
     (parsed,) = _parse(model_path, [text])
     assert parsed["intent"]["name"]
     assert all(0 <= e["start"] <= e["end"] <= len(text) for e in parsed["entities"])
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🎬🍿🎥", "?!?!", "\x00\x07\x1b"])
+def test_unreadable_input_falls_back(model_path, text):
+    (parsed,) = _parse(model_path, [text])
+    assert parsed["intent"]["name"] == "nlu_fallback"
+    assert parsed["entities"] == []
