@@ -55,6 +55,11 @@ class _Served:
     def version(self) -> str | None:
         return self._version
 
+    @property
+    def catalog(self):
+        """The catalog of the recommender this task already loaded (no pointer re-read)."""
+        return self._recommender.catalog
+
     def recommender(self) -> Recommender:
         name = settings.dataset_name()
         version = artifacts.current_version(name)
@@ -92,7 +97,7 @@ def answers(task: Callable[..., dict]) -> Callable[..., dict]:
 
 def _item(item: Item) -> dict:
     return {"id": item.id, "title": item.title, "year": item.year, "label": item.label,
-            "genres": list(served.recommender().catalog.genres_of(item))}
+            "genres": list(served.catalog.genres_of(item))}
 
 
 def _list(found: Recommendations) -> dict:

@@ -101,7 +101,7 @@ def test_impossible_constraints_give_an_empty_answer_with_the_reason(recommender
 
 
 def test_exhausted_constraints_say_everything_was_seen(recommender, movielens):
-    # User 1 rated every Film-Noir film of 1941?  Build the case: exclude all matching items.
+    # Every matching item excluded: the catalog has some, the user may see none.
     noir_1940s = [i.id for i in movielens.catalog.items
                   if "Film-Noir" in i.values("genre") and i.year and 1940 <= i.year <= 1949]
     wanted = Constraints(genres=("Film-Noir",), year_from=1940, year_to=1949, exclude_items=tuple(noir_1940s))
