@@ -6,26 +6,39 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test train train-nlu eval eval-nlu bench bench-tasks simulate worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve demo bench-chat test train train-nlu eval eval-nlu bench bench-tasks simulate worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
 
-run: setup             ## train what is missing, then show the recommender answering
+run: setup             ## train what is missing, then talk to the bot in `rasa shell` (embedded defaults)
+	$(PY) -m bot.stack shell
+
+interactive: setup     ## `rasa interactive` on the same stack (worker + action server)
+	$(PY) -m bot.stack interactive
+
+serve: setup           ## Rasa's HTTP server (REST channel) with worker + action server, for channels
+	$(PY) -m bot.stack serve
+
+demo: setup            ## the recommender alone answering a few requests (no chat)
 	$(PY) -m recommender train --if-missing
 	$(PY) -m recommender demo
 
 test: setup            ## the whole test suite
 	$(PY) -m pytest -q
 
-train: setup           ## tune on validation, measure on test, refit on all data, promote
+train: setup           ## recommender: tune, measure, refit, promote; then the Rasa model (models/rasa)
 	$(PY) -m recommender train
+	$(PY) -m bot.stack train
 
 eval: setup            ## offline evaluation: hybrid vs baselines, cold start (reports/)
 	$(PY) -m recommender eval
 
 bench: setup           ## fit time, latency, memory, synthetic scale run -> docs/benchmarks.md
 	$(PY) -m recommender bench
+
+bench-chat: setup      ## N concurrent users over REST: this bot vs a plain `rasa init` bot -> docs/benchmarks.md
+	$(PY) -m bot.bench_chat
 
 bench-tasks: setup     ## recommend through Celery + a private Redis, 1 and 8 callers, vs in-process
 	$(PY) -m recommender bench-tasks

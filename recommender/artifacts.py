@@ -2,6 +2,8 @@
 
     models/<dataset>/<version>/model.pkl   the fitted HybridModel
     models/<dataset>/<version>/meta.json   params, metrics, fingerprints, versions
+    models/<dataset>/<version>/popular.json  well-liked popular items: the chat's
+                                           fallback when no worker answers
     models/<dataset>/CURRENT               the version being served
 
 A model is only served with the data it was trained on: loading checks the
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+
+import numpy as np
 import pickle
 import platform
 from datetime import datetime, timezone
@@ -59,7 +63,28 @@ def save(model: HybridModel, dataset: Dataset, metrics: dict, extra: dict | None
         **(extra or {}),
     }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+    (folder / "popular.json").write_text(json.dumps(popular_items(dataset), indent=1))
     return name
+
+
+def popular_items(dataset: Dataset, n: int = 50, min_mean: float = 3.5) -> list[dict]:
+    """The most-rated items whose mean rating is at least `min_mean`, as JSON-ready dicts."""
+    inter = dataset.interactions
+    count = np.bincount(inter.items, minlength=len(dataset.catalog))
+    total = np.bincount(inter.items, weights=inter.ratings, minlength=len(dataset.catalog))
+    mean = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    order = [i for i in np.argsort(-count, kind="stable") if mean[i] >= min_mean][:n]
+    catalog = dataset.catalog
+    return [{"id": catalog.items[i].id, "title": catalog.items[i].title, "year": catalog.items[i].year,
+             "label": catalog.items[i].label, "genres": list(catalog.genres_of(catalog.items[i]))}
+            for i in order]
+
+
+def read_popular(dataset_name: str) -> list[dict]:
+    """The served version's popular list (empty when nothing is served yet)."""
+    version = current_version(dataset_name)
+    path = _dataset_dir(dataset_name) / str(version) / "popular.json"
+    return json.loads(path.read_text()) if version and path.is_file() else []
 
 
 def promote(dataset_name: str, version: str) -> None:

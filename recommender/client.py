@@ -15,11 +15,11 @@ from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
 from recommender.catalog import Item
-from recommender.errors import InvalidRequest, RecommenderError, UnknownItem, UnknownUser
+from recommender.errors import InvalidRequest, NothingToGoOn, RecommenderError, UnknownItem, UnknownUser
 from recommender.tasks import app as tasks_app
 
 DEFAULT_TIMEOUT = 5.0
-_ERRORS = {"InvalidRequest": InvalidRequest, "UnknownUser": UnknownUser}
+_ERRORS = {"InvalidRequest": InvalidRequest, "NothingToGoOn": NothingToGoOn, "UnknownUser": UnknownUser}
 
 
 class ServiceUnavailable(RecommenderError):

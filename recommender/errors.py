@@ -15,6 +15,10 @@ class InvalidRequest(RecommenderError):
     pass
 
 
+class NothingToGoOn(InvalidRequest):
+    """A recommendation for someone new who has named no genre, title or filter."""
+
+
 class UnknownUser(RecommenderError):
     pass
 

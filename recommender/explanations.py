@@ -47,6 +47,7 @@ def reasons_for(
     reasons = [
         *_closest_liked(recommender, liked, item),
         *_matches_request(recommender, item, constraints),
+        *_like_requested(recommender, item, constraints),
         *_similar_users(recommender, user_vector, item, exclude_user),
     ]
     return reasons or [_overall(recommender, item)]
@@ -105,6 +106,25 @@ def _matches_request(recommender: "Recommender", item: int, constraints: Constra
         f"It is what you asked for: {', '.join(said)}.",
         {"genres": genres, "year": target.year if in_range else None},
     )]
+
+
+def _like_requested(recommender: "Recommender", item: int, constraints: Constraints) -> list[Reason]:
+    """"Something like X": how close the model puts the item to X."""
+    reasons = []
+    for reference in constraints.similar_to:
+        seed = recommender.catalog.index(recommender.find_item(reference).id)
+        similarity = recommender.model.item_similarities(seed)
+        if seed == item or similarity[item] <= 0:
+            continue
+        rank = int((similarity > similarity[item]).sum())  # the seed itself ranks first
+        label = recommender.catalog.items[seed].label
+        reasons.append(Reason(
+            "similar_to_request",
+            f"You asked for something like {label}: of {len(similarity) - 1} items, it is number "
+            f"{rank} closest to it in the model.",
+            {"seed": recommender.catalog.items[seed].id, "similarity": float(similarity[item]), "rank": rank},
+        ))
+    return reasons
 
 
 def _similar_users(recommender: "Recommender", user_vector: np.ndarray, item: int,

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 
 from recommender.catalog import Dataset, Item
 from recommender.constraints import Constraints, Taste
-from recommender.errors import InvalidRequest, UnknownItem, UnknownUser
+from recommender.errors import InvalidRequest, NothingToGoOn, UnknownItem, UnknownUser
 from recommender.evaluation import top_k
 from recommender.model import HybridModel
 from recommender.explanations import Reason, reasons_for
@@ -203,12 +203,15 @@ class Recommender:
         )
 
     # ---- the API -------------------------------------------------------
-    def recommend(self, user: str | Taste, k: int = 10,
-                  constraints: Constraints = Constraints()) -> Recommendations:
+    def recommend(self, user: str | Taste, k: int = 10, constraints: Constraints = Constraints(),
+                  require_taste: bool = True) -> Recommendations:
+        """Top k for `user` within `constraints`. With nothing to go on (no taste, no
+        constraint) this raises NothingToGoOn unless `require_taste` is False
+        (then the model's non-personal ranking is used)."""
         k = _positive(k)
         profile = self._profile(user)
-        if not profile.personal and constraints == Constraints():
-            raise InvalidRequest("Tell me at least one genre or title you like.")
+        if require_taste and not profile.personal and constraints == Constraints():
+            raise NothingToGoOn("Tell me at least one genre or title you like.")
         scores = self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64)
         if profile.disliked:
             scores -= DISLIKED_GENRE_PENALTY * scores.std() * self._disliked_genre_share(profile)

@@ -112,11 +112,11 @@ def taste_for(identity: str, liked: list[str] | tuple = (), genres: list[str] | 
 @app.task(name="chatrec.recommend", **WRITES)
 @answers
 def recommend(identity: str, k: int = 5, constraints: dict | None = None, liked: list | tuple = (),
-              genres: list | tuple = (), request_id: str | None = None) -> dict:
+              genres: list | tuple = (), request_id: str | None = None, require_taste: bool = True) -> dict:
     """Top k for this person; with a request id, the items shown are remembered
     (so "more" never repeats them)."""
     found = served.recommender().recommend(taste_for(identity, liked, genres), k,
-                                           Constraints(**(constraints or {})))
+                                           Constraints(**(constraints or {})), require_taste)
     if request_id:
         store = served.store()
         for rec in found.items:
@@ -139,8 +139,8 @@ def details(item: str) -> dict:
 
 @app.task(name="chatrec.compare")
 @answers
-def compare(identity: str, first: str, second: str) -> dict:
-    result = served.recommender().compare(taste_for(identity), first, second)
+def compare(identity: str, first: str, second: str, genres: list | tuple = ()) -> dict:
+    result = served.recommender().compare(taste_for(identity, genres=genres), first, second)
     return {"items": [{**_item(d.item), "mean_rating": d.mean_rating, "ratings": d.ratings, "score": s}
                       for d, s in ((result.first, result.scores[0]), (result.second, result.scores[1]))],
             "preferred": result.preferred.id}
@@ -148,8 +148,9 @@ def compare(identity: str, first: str, second: str) -> dict:
 
 @app.task(name="chatrec.explain")
 @answers
-def explain(identity: str, item: str, constraints: dict | None = None) -> dict:
-    result = served.recommender().explain(taste_for(identity), item, Constraints(**(constraints or {})))
+def explain(identity: str, item: str, constraints: dict | None = None, genres: list | tuple = ()) -> dict:
+    result = served.recommender().explain(taste_for(identity, genres=genres), item,
+                                          Constraints(**(constraints or {})))
     return {"item": _item(result.item), "score": result.score,
             "reasons": [{"kind": r.kind, "text": r.text, "evidence": r.evidence} for r in result.reasons]}
 

@@ -27,7 +27,7 @@ _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5
 def year_range(text: str) -> tuple[int, int] | None:
     """(first, last) year meant by a year expression; None when it names no year."""
     lowered = text.lower().strip()
-    if re.search(r"\b(recent|new|newest|latest|modern)\b", lowered):
+    if re.search(r"\b(recent|new|newer|newest|latest|modern)\b", lowered):
         return LATEST_YEAR - RECENT_YEARS + 1, LATEST_YEAR
     for word, decade in _DECADE_WORDS.items():
         if word in lowered:

@@ -28,6 +28,10 @@ def test_save_promote_load_round_trip(models_dir, products, products_recommender
     assert meta["metrics"] == {"test": {"ndcg@5": 0.5}}
     assert meta["params"]["epochs_trained"] == model.epochs_trained
 
+    popular = artifacts.read_popular("products")
+    assert popular == artifacts.popular_items(products) and popular
+    assert {"id", "title", "label", "year", "genres"} <= set(popular[0])
+
     loaded = artifacts.load_recommender("products")
     np.testing.assert_array_equal(loaded.model.item_vectors, model.item_vectors)
     assert [r.item.id for r in loaded.recommend("u01", 5).items] == \
@@ -60,3 +64,12 @@ def test_a_model_in_an_older_format_must_be_retrained(models_dir, products, prod
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="older format"):
         artifacts.load_model(products, version)
+
+
+def test_popular_items_are_the_most_rated_well_liked_ones(movielens):
+    popular = artifacts.popular_items(movielens, n=10, min_mean=3.5)
+    inter = movielens.interactions
+    counts = [int((inter.items == movielens.catalog.index(p["id"])).sum()) for p in popular]
+    means = [float(inter.ratings[inter.items == movielens.catalog.index(p["id"])].mean()) for p in popular]
+    assert counts == sorted(counts, reverse=True) and min(means) >= 3.5
+    assert popular[0]["title"] == "Star Wars"

@@ -51,6 +51,12 @@ def check_reason(reason, recommender, movielens, item_id, liked: dict[str, float
         assert set(raters) == everyone & neighbours, "every neighbour who rated it is counted"
         assert reason.evidence["mean_rating"] == pytest.approx(np.mean(reason.evidence["ratings"]))
         assert f"{len(raters)} of the" in reason.text
+    elif reason.kind == "similar_to_request":
+        seed = movielens.catalog.index(reason.evidence["seed"])
+        similarity = recommender.model.item_similarities(seed)
+        assert reason.evidence["similarity"] == pytest.approx(similarity[index]) and similarity[index] > 0
+        assert reason.evidence["rank"] == int((similarity > similarity[index]).sum())
+        assert movielens.catalog.get(reason.evidence["seed"]).title in constraints.similar_to
     elif reason.kind == "overall_rating":
         rows = movielens.interactions.items == index
         assert reason.evidence["ratings"] == int(rows.sum())
@@ -124,3 +130,14 @@ def test_shared_features_are_checked_on_a_catalog_that_has_them(products_recomme
                 seen += 1
                 check_reason(reason, products_recommender, products, item.id, liked)
     assert seen > 0
+
+
+def test_something_like_a_title_is_explained_by_its_closeness(recommender, movielens):
+    request = Constraints(similar_to=("Groundhog Day",))
+    for rec in recommender.recommend(Taste(genres=("Comedy",)), k=3, constraints=request).items:
+        explanation = recommender.explain(Taste(genres=("Comedy",)), rec.item.id, request)
+        closeness = [r for r in explanation.reasons if r.kind == "similar_to_request"]
+        assert closeness and "Groundhog Day (1993)" in closeness[0].text
+        for reason in explanation.reasons:
+            check_reason(reason, recommender, movielens, rec.item.id, {},
+                         Constraints(similar_to=("Groundhog Day",)))

@@ -1,0 +1,131 @@
+"""What the conversation so far says: entities of the latest message, the
+request built up over turns, and which item "it", "that one" or "the
+second one" means."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rasa_sdk import Tracker
+
+EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": []}
+KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
+
+
+def entities(tracker: Tracker, name: str) -> list[dict]:
+    return [e for e in tracker.latest_message.get("entities", []) if e.get("entity") == name]
+
+
+def values(tracker: Tracker, name: str) -> list[str]:
+    return list(dict.fromkeys(str(e["value"]) for e in entities(tracker, name) if str(e.get("value", "")).strip()))
+
+
+def message_id(tracker: Tracker) -> str:
+    """A stable id for the latest user message (the same when a delivery is retried)."""
+    latest = tracker.latest_message
+    if latest.get("message_id"):
+        return str(latest["message_id"])
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return f"{tracker.sender_id}@{event.get('timestamp')}"
+    return tracker.sender_id
+
+
+def request(tracker: Tracker) -> dict:
+    """The request so far (slot `constraints`), as the recommender's Constraints fields."""
+    return {**EMPTY_REQUEST, **(tracker.get_slot("constraints") or {})}
+
+
+def updated_request(tracker: Tracker) -> dict:
+    """The request so far, refined by the latest message: new kinds of constraint are added
+    ("a comedy" -> "from the 90s"), a new genre replaces the old ones unless the message
+    adds to them ("also romantic"), a new year range or "like X" replaces the old one."""
+    current = request(tracker)
+    text = str(tracker.latest_message.get("text") or "").lower()
+    genres = values(tracker, "genre")
+    if genres:
+        keep = any(f" {word} " in f" {text} " for word in KEEP_WORDS)
+        current["genres"] = list(dict.fromkeys((current["genres"] if keep else []) + genres))
+    years = [e["normalised"] for e in entities(tracker, "year") if e.get("normalised")]
+    if years:
+        current["year_from"] = min(y["from"] for y in years)
+        current["year_to"] = max(y["to"] for y in years)
+    titles = values(tracker, "title")
+    if titles:
+        current["similar_to"] = titles
+    return current
+
+
+@dataclass(frozen=True)
+class ItemReference:
+    """An item the person pointed at: `reference` is an id or a title for the recommender."""
+    reference: str
+    label: str
+
+
+def ordinal_position(tracker: Tracker) -> int | None:
+    for entity in entities(tracker, "ordinal"):
+        position = (entity.get("normalised") or {}).get("position")
+        if position:
+            return int(position)
+    return None
+
+
+def shown_at(shown: list[dict], position: int | None) -> dict | None:
+    """The item at a 1-based position of the last list (-1: the last one)."""
+    if not position:
+        return None
+    index = len(shown) - 1 if position == -1 else position - 1
+    return shown[index] if 0 <= index < len(shown) else None
+
+
+def item_reference(tracker: Tracker) -> ItemReference | None:
+    """The item the latest message is about: a button's item id, a named title,
+    a position in the last list, or the last item talked about."""
+    ids = values(tracker, "item_id")
+    if ids:
+        return ItemReference(ids[0], _title_of(tracker, ids[0]) or ids[0])
+    titles = values(tracker, "title")
+    if titles:
+        return ItemReference(titles[0], titles[0])
+    position = ordinal_position(tracker)
+    shown = tracker.get_slot("last_list") or []
+    if position is not None:
+        item = shown_at(shown, position)
+        return ItemReference(item["id"], item["title"]) if item else None
+    last = tracker.get_slot("last_item")
+    if last:
+        return ItemReference(last["id"], last["title"])
+    if len(shown) == 1:
+        return ItemReference(shown[0]["id"], shown[0]["title"])
+    return None
+
+
+def _title_of(tracker: Tracker, item_id: str) -> str | None:
+    for item in (tracker.get_slot("last_list") or []) + [tracker.get_slot("last_item") or {}]:
+        if item.get("id") == item_id:
+            return item.get("title")
+    return None
+
+
+def item_pair(tracker: Tracker) -> tuple[str, str] | None:
+    """Two items to compare: named titles, ids, or positions in the last list."""
+    found = values(tracker, "item_id") + values(tracker, "title")
+    shown = tracker.get_slot("last_list") or []
+    for entity in entities(tracker, "ordinal"):
+        item = shown_at(shown, (entity.get("normalised") or {}).get("position"))
+        if item is not None:
+            found.append(item["id"])
+    if len(found) == 1 and tracker.get_slot("last_item"):
+        found.insert(0, tracker.get_slot("last_item")["id"])
+    return (found[0], found[1]) if len(found) >= 2 else None
+
+
+NEGATIVE_WORDS = re.compile(r"\b(don'?t|do not|doesn'?t|not|never|no more|hate|dislike|can'?t stand|"
+                            r"avoid|without|except|sick of|tired of)\b")
+
+
+def is_negative(text: str) -> bool:
+    """Whether a stated taste is a dislike ("I don't like musicals")."""
+    return bool(NEGATIVE_WORDS.search(text.lower()))

@@ -1,0 +1,159 @@
+"""Actions that change what the recommender knows: feedback on items, stated
+tastes, starting over and forgetting a person. Writes are never dropped:
+when no worker answers they wait in the outbox (actions/outbox.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, Restarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import calls, context, replies
+from actions.recommendations import pointed_item
+from recommender.errors import RecommenderError, UnknownItem
+
+KINDS = {"feedback_positive": "like", "feedback_negative": "dislike", "already_seen": "seen",
+         "rate_item": "rating"}
+THANKS = {
+    "like": "Glad you like {label}! I'll look for more like it.",
+    "dislike": "Noted: {label} is not for you. I'll steer away from it.",
+    "seen": "Okay, you've seen {label}; I won't suggest it again.",
+    "rating": "Thanks! {label}: {stars:g} out of 5.",
+}
+QUEUED = " (My recommender is down right now; I'll store this as soon as it is back.)"
+
+
+def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, item: str,
+           rating: float | None = None, event: str | None = None) -> dict | None:
+    """Record one piece of feedback; returns the stored item, or {} when it was queued."""
+    event_id = f"{context.message_id(tracker)}:{event or kind}:{item}"
+    try:
+        answer = calls.write("record_feedback", identity=tracker.sender_id, kind=kind, item=item,
+                             client_event_id=event_id, rating=rating)
+    except UnknownItem as error:
+        dispatcher.utter_message(text=replies.unknown_item_text(str(error), list(error.suggestions)))
+        return None
+    except RecommenderError as error:
+        dispatcher.utter_message(text=str(error))
+        return None
+    return answer["item"] if answer else {}
+
+
+class ActionFeedback(Action):
+    """like / not for me / seen it / a rating, on a named item, a position or the last item."""
+
+    def name(self) -> str:
+        return "action_feedback"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        kind = KINDS.get(tracker.latest_message.get("intent", {}).get("name"), "like")
+        stars = None
+        if kind == "rating":
+            stars = next((e["normalised"]["stars"] for e in context.entities(tracker, "rating")
+                          if e.get("normalised")), None)
+            if stars is None:
+                dispatcher.utter_message(text="How many stars, from 1 to 5? For example: \"4 out of 5\".")
+                return []
+        item = pointed_item(dispatcher, tracker)
+        if item is None:
+            return []
+        stored = record(dispatcher, tracker, kind, item.reference, stars)
+        if stored is None:
+            return []
+        label = stored.get("label", item.label)
+        dispatcher.utter_message(text=THANKS[kind].format(label=label, stars=stars or 0)
+                                 + ("" if stored else QUEUED))
+        remembered = {"id": stored.get("id", item.reference), "title": label}
+        return [SlotSet("last_item", remembered)]
+
+
+class ActionNotePreference(Action):
+    """"I love horror", "I don't like musicals", "I'm into Fargo": remembered for the next request."""
+
+    def name(self) -> str:
+        return "action_note_preference"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        negative = context.is_negative(str(tracker.latest_message.get("text") or ""))
+        genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
+        if not genres and not titles:
+            dispatcher.utter_message(text="Tell me a genre or a film you like, e.g. \"I love westerns\".")
+            return []
+        events: list[EventType] = []
+        noted = []
+        if genres:
+            events += self._genre_events(tracker, genres, negative)
+            noted += genres
+        for title in titles:
+            stored = record(dispatcher, tracker, "dislike" if negative else "like", title, event="said")
+            if stored is not None:
+                noted.append(stored.get("label", title))
+        if not noted:
+            return events
+        verb = "don't like" if negative else "like"
+        dispatcher.utter_message(text=f"Got it: you {verb} {' and '.join(noted)}.",
+                                 buttons=[{"title": "Recommend something", "payload": "/request_recommendation"}])
+        return events
+
+    @staticmethod
+    def _genre_events(tracker: Tracker, genres: list[str], negative: bool) -> list[EventType]:
+        liked = [g for g in tracker.get_slot("liked_genres") or [] if not (negative and g in genres)]
+        if negative:
+            request = context.request(tracker)
+            avoided = list(dict.fromkeys(request.get("exclude_genres", []) + genres))
+            return [SlotSet("liked_genres", liked),
+                    SlotSet("constraints", {**request, "exclude_genres": avoided,
+                                            "genres": [g for g in request["genres"] if g not in genres]})]
+        return [SlotSet("liked_genres", list(dict.fromkeys(liked + genres)))]
+
+
+class ActionStartOver(Action):
+    def name(self) -> str:
+        return "action_start_over"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        dispatcher.utter_message(text="Okay, a fresh start: no filters. What would you like to watch?")
+        return [SlotSet("constraints", None), SlotSet("request_id", None), SlotSet("last_list", None),
+                SlotSet("last_item", None)]
+
+
+class ActionForgetMe(Action):
+    """Deletes the person's feedback; the tracker store drops the conversation (bot/tracker_store.py)."""
+
+    def name(self) -> str:
+        return "action_forget_me"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        answer = calls.write("forget_user", identity=tracker.sender_id)
+        if answer is None:
+            dispatcher.utter_message(text="Your conversation is deleted; your ratings will be deleted "
+                                          "as soon as my recommender is back.")
+        else:
+            dispatcher.utter_message(text="Done: I deleted everything I knew about you. Say hi to start again.")
+        return [Restarted()]
+
+
+class ValidateTasteForm(FormValidationAction):
+    """The taste a new person gives: a genre joins their liked genres, a title is stored as a like."""
+
+    def name(self) -> str:
+        return "validate_taste_form"
+
+    def validate_taste(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                       domain: dict[str, Any]) -> dict[str, Any]:
+        if value == "anything":
+            return {"taste": "anything"}
+        genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
+        if genres:
+            liked = list(dict.fromkeys((tracker.get_slot("liked_genres") or []) + genres))
+            return {"taste": genres[0], "liked_genres": liked}
+        if titles and record(dispatcher, tracker, "like", titles[0], event="said") is not None:
+            return {"taste": titles[0]}
+        dispatcher.utter_message(text="I didn't catch a genre or a title there.")
+        return {"taste": None}

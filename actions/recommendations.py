@@ -1,0 +1,172 @@
+"""Actions that show items: recommend, more, why, details, compare."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import calls, context, replies
+from recommender.client import ServiceUnavailable
+from recommender.errors import NothingToGoOn, RecommenderError, UnknownItem
+
+PAGE = 5
+
+
+def show_list(dispatcher: CollectingDispatcher, header: str, items: list[dict]) -> None:
+    """A header, then one message per item with its feedback buttons."""
+    dispatcher.utter_message(text=header)
+    for position, item in enumerate(items, start=1):
+        dispatcher.utter_message(text=replies.item_line(item, position), buttons=replies.item_buttons(item))
+
+
+def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """The fallback when no worker answers: say so in one line, then popular picks."""
+    shown = {item["id"] for item in tracker.get_slot("last_list") or []}
+    items = calls.popular(PAGE, exclude=shown)
+    if not items:
+        dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
+        return []
+    show_list(dispatcher, replies.UNAVAILABLE + " Meanwhile, these are popular and well liked:", items)
+    return [SlotSet("last_list", replies.remembered(items)), SlotSet("last_item", None)]
+
+
+def fetch_page(tracker: Tracker, request: dict, request_id: str) -> dict:
+    return calls.run("recommend", tracker.sender_id, k=PAGE, constraints=request,
+                     genres=tracker.get_slot("liked_genres") or [], request_id=request_id,
+                     require_taste=tracker.get_slot("taste") != "anything")
+
+
+def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, request: dict, request_id: str,
+                header: str) -> list[EventType]:
+    """Fetch one page for `request` and show it, or say why there is none."""
+    try:
+        found = fetch_page(tracker, request, request_id)
+    except NothingToGoOn:
+        return [FollowupAction("taste_form")]
+    except UnknownItem as error:
+        dispatcher.utter_message(text=replies.unknown_item_text(str(error), list(error.suggestions)))
+        return [SlotSet("constraints", {**request, "similar_to": []})]
+    except ServiceUnavailable:
+        return show_popular_instead(dispatcher, tracker)
+    except RecommenderError as error:
+        dispatcher.utter_message(text=str(error))
+        return []
+    remember = [SlotSet("constraints", request), SlotSet("request_id", request_id)]
+    if not found["items"]:
+        dispatcher.utter_message(text=f"{found['reason']} Say \"start over\" to drop the filters.")
+        return remember
+    show_list(dispatcher, header, found["items"])
+    return remember + [SlotSet("last_list", replies.remembered(found["items"])), SlotSet("last_item", None)]
+
+
+class ActionRecommend(Action):
+    def name(self) -> str:
+        return "action_recommend"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        request = context.updated_request(tracker)
+        header = f"Here are {replies.describe_request(request)} for you:"
+        return answer_page(dispatcher, tracker, request, uuid.uuid4().hex, header)
+
+
+class ActionMore(Action):
+    def name(self) -> str:
+        return "action_more"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        request = context.request(tracker)
+        request_id = tracker.get_slot("request_id") or uuid.uuid4().hex
+        return answer_page(dispatcher, tracker, request, request_id,
+                           f"More {replies.describe_request(request)}:")
+
+
+def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.ItemReference | None:
+    """The item the message points at; when none, says how to point at one."""
+    found = context.item_reference(tracker)
+    if found is None:
+        position, shown = context.ordinal_position(tracker), tracker.get_slot("last_list") or []
+        if position is not None and shown:
+            dispatcher.utter_message(text=f"I showed you {len(shown)} — which one do you mean?")
+        elif position is not None:
+            dispatcher.utter_message(text="I haven't shown you a list yet. Ask me for a recommendation first.")
+        else:
+            dispatcher.utter_message(text=replies.WHICH_ONE)
+    return found
+
+
+def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: str,
+               **kwargs: Any) -> dict | None:
+    """Run a task about one item; says what went wrong and returns None on failure."""
+    try:
+        return calls.run(task, **kwargs)
+    except UnknownItem as error:
+        dispatcher.utter_message(text=replies.unknown_item_text(str(error), list(error.suggestions)))
+    except ServiceUnavailable:
+        dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
+    except RecommenderError as error:
+        dispatcher.utter_message(text=str(error))
+    return None
+
+
+class ActionWhy(Action):
+    def name(self) -> str:
+        return "action_why"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        item = pointed_item(dispatcher, tracker)
+        if item is None:
+            return []
+        found = about_item(dispatcher, tracker, "explain", identity=tracker.sender_id, item=item.reference,
+                           constraints=context.request(tracker), genres=tracker.get_slot("liked_genres") or [])
+        if found is None:
+            return []
+        reasons = " ".join(reason["text"] for reason in found["reasons"])
+        dispatcher.utter_message(text=f"Why {found['item']['label']}? {reasons}",
+                                 buttons=replies.item_buttons(found["item"])[:3])
+        return [SlotSet("last_item", replies.remembered([found["item"]])[0])]
+
+
+class ActionDetails(Action):
+    def name(self) -> str:
+        return "action_details"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        item = pointed_item(dispatcher, tracker)
+        if item is None:
+            return []
+        found = about_item(dispatcher, tracker, "details", item=item.reference)
+        if found is None:
+            return []
+        text = f"{replies.item_line(found['item'])}. {replies.rating_text(found['mean_rating'], found['ratings'])}"
+        dispatcher.utter_message(text=text, buttons=replies.item_buttons(found["item"]))
+        return [SlotSet("last_item", replies.remembered([found["item"]])[0])]
+
+
+class ActionCompare(Action):
+    def name(self) -> str:
+        return "action_compare"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[EventType]:
+        pair = context.item_pair(tracker)
+        if pair is None:
+            dispatcher.utter_message(text="Which two should I compare? For example: \"Fargo or Heat?\"")
+            return []
+        found = about_item(dispatcher, tracker, "compare", identity=tracker.sender_id, first=pair[0],
+                           second=pair[1], genres=tracker.get_slot("liked_genres") or [])
+        if found is None:
+            return []
+        lines = [f"{item['label']}: {replies.rating_text(item['mean_rating'], item['ratings'])}"
+                 for item in found["items"]]
+        preferred = next(item for item in found["items"] if item["id"] == found["preferred"])
+        dispatcher.utter_message(text="\n".join(lines) + f"\nFor you I'd pick {preferred['label']}.",
+                                 buttons=replies.item_buttons(preferred))
+        return [SlotSet("last_item", replies.remembered([preferred])[0])]

@@ -1,0 +1,148 @@
+"""`make bench-chat`: message -> reply latency with N concurrent users over
+Rasa's REST channel, this bot against a plain `rasa init` bot, in one run.
+
+This bot runs as deployed on one machine: `rasa run` with the trained model
+(models/rasa), the action server, a prefork Celery worker on a private
+redis-server, SQLite feedback and tracker stores. The plain bot is what
+`rasa init` creates (DIET + TED, no custom actions, in-memory tracker
+store), trained here. Each simulated user sends its script's messages one
+after another, waiting for each reply; users run concurrently. Only one bot
+runs at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from tabulate import tabulate
+
+from bot.stack import RASA_MODELS, ROOT, Stack, child_environment, rasa, wait_for_http, write_endpoints
+from recommender.bench import machine, write_section
+from recommender.localstack import RedisServer, Worker, environment, free_port
+
+OURS = ["hi", "recommend me a comedy", "from the 90s", "show me more", "why the second one?",
+        "I like the first one", "what is Fargo about?", "Fargo or Heat, which is better?",
+        "start over", "a thriller from the 80s", "more", "thanks"]
+PLAIN = ["hi", "I am sad", "yes", "great", "are you a bot?", "bye", "hello", "not good", "no", "amazing"]
+WARMUP_TURNS = 3
+
+
+async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: list[str], turns: int,
+                latencies: list[float], errors: list[str]) -> None:
+    for turn in range(turns):
+        started = time.perf_counter()
+        try:
+            async with session.post(url, json={"sender": sender, "message": script[turn % len(script)]},
+                                    timeout=aiohttp.ClientTimeout(total=60)) as response:
+                body = await response.json()
+                if response.status != 200 or not body:
+                    errors.append(f"HTTP {response.status}: {str(body)[:80]}")
+        except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
+            errors.append(repr(error))
+        latencies.append((time.perf_counter() - started) * 1000)
+
+
+async def _load(port: int, script: list[str], users: int, turns: int, tag: str) -> dict:
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    latencies: list[float] = []
+    errors: list[str] = []
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(_user(session, url, f"warm:{tag}:{u}", script, WARMUP_TURNS, [], [])
+                               for u in range(users)))
+        started = time.perf_counter()
+        await asyncio.gather(*(_user(session, url, f"bench:{tag}:{u}", script, turns, latencies, errors)
+                               for u in range(users)))
+        seconds = time.perf_counter() - started
+    latencies.sort()
+    return {"users": users, "messages": len(latencies), "errors": len(errors), "error_samples": errors[:3],
+            "p50_ms": statistics.median(latencies), "p95_ms": latencies[int(0.95 * len(latencies)) - 1],
+            "throughput": len(latencies) / seconds}
+
+
+def _measure(port: int, script: list[str], loads: list[int], turns: int, tag: str) -> list[dict]:
+    return [asyncio.run(_load(port, script, users, turns, f"{tag}{users}")) for users in loads]
+
+
+def bench_ours(folder: Path, loads: list[int], turns: int) -> list[dict]:
+    redis = RedisServer(folder)
+    redis.start()
+    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_BROKER_URL": redis.url}
+    stack = Stack(env, logs=folder / "logs", actions_port=free_port())
+    try:
+        with environment(env):
+            endpoints, secrets = write_endpoints(stack.actions_port, folder)
+        stack.worker = Worker(stack.env, stack.logs / "worker.log", pool="prefork", concurrency=2).start()
+        stack.start_actions()
+        port = free_port()
+        stack.start_server(RASA_MODELS, port, endpoints, secrets)
+        return _measure(port, OURS, loads, turns, "ours")
+    finally:
+        stack.stop()
+        redis.stop()
+
+
+def bench_plain(folder: Path, loads: list[int], turns: int) -> list[dict]:
+    project = folder / "plain"
+    env = child_environment()
+    subprocess.run(rasa("init", "--no-prompt", "--init-dir", str(project)), cwd=folder, env=env, check=True,
+                   stdout=(folder / "plain-train.log").open("w"), stderr=subprocess.STDOUT)
+    port = free_port()
+    server = subprocess.Popen(rasa("run", "--enable-api", "--model", "models", "--port", str(port)),
+                              cwd=project, env=env, stdout=(folder / "plain-rasa.log").open("w"),
+                              stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/status", timeout=300, process=server)
+        return _measure(port, PLAIN, loads, turns, "plain")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def report(ours: list[dict], plain: list[dict], turns: int) -> str:
+    rows = []
+    for mine, theirs in zip(ours, plain):
+        for name, result in (("Chat-Rec (BERT NLU + actions + Celery/Redis)", mine),
+                             ("plain `rasa init` bot (DIET + TED)", theirs)):
+            rows.append([name, result["users"], result["messages"], f"{result['p50_ms']:.0f}",
+                         f"{result['p95_ms']:.0f}", f"{result['throughput']:.1f}", result["errors"]])
+        rows.append(["**p95 ratio (ours / plain)**", mine["users"], "", "",
+                     f"**{mine['p95_ms'] / theirs['p95_ms']:.2f}×**", "", ""])
+    table = tabulate(rows, headers=["bot", "users", "messages", "p50 ms", "p95 ms", "messages/s", "errors"],
+                     tablefmt="github")
+    return (f"Machine: {machine()}. One run of `make bench-chat`; each user sends {turns} messages after "
+            f"{WARMUP_TURNS} warm-up turns, waiting for each reply; latency is POST to reply on Rasa's "
+            "REST channel. Chat-Rec ran with a private redis-server broker, a 2-process prefork worker, "
+            "SQLite feedback and tracker stores; the plain bot with its in-memory tracker store. "
+            "The scripts differ (each bot's own intents), so the plain bot is a floor for Rasa's own "
+            f"overhead.\n\n{table}\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot.bench_chat")
+    parser.add_argument("--users", type=int, nargs="+", default=[4, 16])
+    parser.add_argument("--turns", type=int, default=24, help="messages per user")
+    args = parser.parse_args()
+    if not any(RASA_MODELS.glob("*.tar.gz")):
+        sys.exit("no trained bot: run `make train` first")
+    with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
+        folder = Path(tmp)
+        ours = bench_ours(folder, args.users, args.turns)
+        plain = bench_plain(folder, args.users, args.turns)
+    text = report(ours, plain, args.turns)
+    print(text)
+    (ROOT / "reports").mkdir(exist_ok=True)
+    (ROOT / "reports" / "bench-chat.json").write_text(json.dumps({"ours": ours, "plain": plain}, indent=2))
+    write_section(ROOT / "docs" / "benchmarks.md", "chat-load", "Chat: concurrent users (`make bench-chat`)", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""The whole bot on one machine: a Celery worker, the action server and Rasa.
+
+    python -m bot.stack shell          train what is missing, then talk in `rasa shell`
+    python -m bot.stack interactive    the same stack under `rasa interactive`
+    python -m bot.stack serve          Rasa's HTTP server (REST channel) for channels and tests
+    python -m bot.stack train          train what is missing, nothing else
+
+Embedded defaults need no server: the Celery broker is the filesystem, the
+feedback store and the tracker store are SQLite files under .state/, the
+lock store is in memory. Configuration (environment):
+
+| variable | default | example |
+|---|---|---|
+| CHATREC_TRACKER_STORE_URL | sqlite:///<state>/tracker.sqlite3 | postgresql://rasa@db:5432/rasa |
+| CHATREC_LOCK_STORE_URL | (in memory: one Rasa process) | redis://redis:6379/2 |
+| CHATREC_RASA_PORT / CHATREC_ACTIONS_PORT | 5005 / 5055 | |
+
+plus the recommender's CHATREC_* variables (recommender/settings.py).
+Stopping the command stops every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from recommender import settings
+from recommender.localstack import Worker, wait_for_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT = ROOT / "bot"
+RASA_MODELS = ROOT / "models" / "rasa"
+TRACKER_PASSWORD_VARIABLE = "CHATREC_TRACKER_STORE_PASSWORD"
+LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What every process of the stack runs with: offline models, the repo importable."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(extra or {})}
+
+
+def tracker_store_config(url: str) -> tuple[dict, dict[str, str]]:
+    """Rasa's endpoint entry for a SQLAlchemy URL, and the variables it reads (the password)."""
+    parsed = make_url(url)
+    config: dict = {"type": "bot.tracker_store.ForgettingSQLTrackerStore",
+                    "dialect": parsed.get_backend_name(), "db": parsed.database}
+    if parsed.host:
+        config["url"] = parsed.host
+    if parsed.port:
+        config["port"] = parsed.port
+    if parsed.username:
+        config["username"] = parsed.username
+    secrets = {}
+    if parsed.password:
+        config["password"] = "${%s}" % TRACKER_PASSWORD_VARIABLE  # never written to disk
+        secrets[TRACKER_PASSWORD_VARIABLE] = str(parsed.password)
+    return config, secrets
+
+
+def lock_store_config(url: str) -> tuple[dict, dict[str, str]]:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        raise ValueError(f"CHATREC_LOCK_STORE_URL must be a redis:// URL, not {parsed.scheme}://")
+    config = {"type": "redis", "url": parsed.hostname or "localhost", "port": parsed.port or 6379,
+              "db": int(parsed.path.strip("/") or 0), "use_ssl": parsed.scheme == "rediss"}
+    secrets = {}
+    if parsed.password:
+        config["password"] = "${%s}" % LOCK_PASSWORD_VARIABLE
+        secrets[LOCK_PASSWORD_VARIABLE] = parsed.password
+    return config, secrets
+
+
+def write_endpoints(actions_port: int, folder: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """Write the endpoints file for this environment; returns it and the variables it needs."""
+    tracker_url = (os.environ.get("CHATREC_TRACKER_STORE_URL")
+                   or f"sqlite:///{settings.state_dir() / 'tracker.sqlite3'}")
+    tracker, secrets = tracker_store_config(tracker_url)
+    endpoints = {"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+                 "tracker_store": tracker}
+    if os.environ.get("CHATREC_LOCK_STORE_URL"):
+        endpoints["lock_store"], lock_secrets = lock_store_config(os.environ["CHATREC_LOCK_STORE_URL"])
+        secrets.update(lock_secrets)
+    path = (folder or settings.state_dir()) / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path, secrets
+
+
+def rasa(*args: str) -> list[str]:
+    return [sys.executable, "-m", "rasa", *args]
+
+
+def train_rasa(config: Path, out: Path) -> Path:
+    """`rasa train` on bot/ (Rasa skips it when nothing changed since the newest model in `out`)."""
+    subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain.yml"),
+                        "--data", str(BOT / "data"), "--out", str(out)),
+                   cwd=ROOT, env=child_environment(), check=True)
+    return out
+
+
+def train_missing() -> Path:
+    """Train the recommender and the Rasa model when they are missing or out of date."""
+    subprocess.run([sys.executable, "-m", "recommender", "train", "--if-missing"],
+                   cwd=ROOT, env=child_environment(), check=True)
+    return train_rasa(BOT / "config.yml", RASA_MODELS)
+
+
+def wait_for_http(url: str, timeout: float = 120.0, process: subprocess.Popen | None = None) -> None:
+    """Until `url` answers 200; fails early when `process` has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class Stack:
+    """The worker and the action server; Rasa itself is started by `serve` or in the foreground."""
+
+    def __init__(self, env: dict[str, str] | None = None, logs: Path | None = None,
+                 actions_port: int | None = None) -> None:
+        self.env = child_environment(env)
+        self.logs = logs or settings.state_dir() / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.actions_port = actions_port or int(os.environ.get("CHATREC_ACTIONS_PORT", "5055"))
+        self.worker: Worker | None = None
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+
+    def start_worker(self) -> None:
+        self.worker = Worker(self.env, self.logs / "worker.log").start()
+
+    def start_actions(self) -> None:
+        self.actions = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+            cwd=ROOT, env=self.env, stdout=(self.logs / "actions.log").open("ab"), stderr=subprocess.STDOUT)
+        wait_for_http(f"http://127.0.0.1:{self.actions_port}/health", process=self.actions)
+
+    def start_server(self, model: Path, port: int, endpoints: Path, secrets: dict[str, str]) -> None:
+        """`rasa run` with the REST channel and the HTTP API, in the background."""
+        self.rasa = subprocess.Popen(
+            rasa("run", "--model", str(model), "--endpoints", str(endpoints), "--port", str(port),
+                 "--enable-api", "--credentials", str(BOT / "credentials.yml")),
+            cwd=ROOT, env={**self.env, **secrets}, stdout=(self.logs / "rasa.log").open("ab"),
+            stderr=subprocess.STDOUT)
+        wait_for_http(f"http://127.0.0.1:{port}/status", timeout=300, process=self.rasa)
+
+    def stop_server(self) -> None:
+        _stop(self.rasa)
+        self.rasa = None
+
+    def stop(self) -> None:
+        self.stop_server()
+        _stop(self.actions)
+        self.actions = None
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot.stack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["shell", "interactive", "serve", "train"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CHATREC_RASA_PORT", "5005")))
+    parser.add_argument("--conversation-id", default=f"shell:{os.environ.get('USER', 'me')}",
+                        help="who you are in `shell` mode (your feedback is kept under this id)")
+    args = parser.parse_args()
+    model = train_missing()
+    if args.mode == "train":
+        return
+    stack = Stack()
+    endpoints, secrets = write_endpoints(stack.actions_port)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
+        signal.signal(stop_signal, lambda *_: sys.exit(0))
+    try:
+        stack.start_worker()
+        stack.start_actions()
+        if args.mode == "serve":
+            stack.start_server(model, args.port, endpoints, secrets)
+            print(f"Rasa is listening on http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
+            stack.rasa.wait()
+        elif args.mode == "shell":
+            subprocess.run(rasa("shell", "--model", str(model), "--endpoints", str(endpoints), "--port",
+                                str(args.port), "--conversation-id", args.conversation_id),
+                           cwd=ROOT, env={**stack.env, **secrets})
+        else:
+            subprocess.run(rasa("interactive", "--model", str(model), "--endpoints", str(endpoints),
+                                "--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain.yml"),
+                                "--data", str(BOT / "data"), "--port", str(args.port)),
+                           cwd=ROOT, env={**stack.env, **secrets})
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Reading the conversation: request refinement and item references, on real rasa_sdk trackers."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from actions import context
+
+
+def tracker(text: str, entities: list[dict] = (), intent: str = "request_recommendation",
+            **slots: object) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": list(entities),
+              "message_id": "m1"}
+    return Tracker("tester", slots, latest, [{"event": "user", "timestamp": 1.0, "parse_data": latest}],
+                   False, None, None, "action_listen")
+
+
+def genre(value: str) -> dict:
+    return {"entity": "genre", "value": value}
+
+
+def year(first: int, last: int) -> dict:
+    return {"entity": "year", "value": "x", "normalised": {"from": first, "to": last}}
+
+
+def ordinal(position: int) -> dict:
+    return {"entity": "ordinal", "value": "x", "normalised": {"position": position}}
+
+
+SHOWN = [{"id": "10", "title": "A (1990)"}, {"id": "20", "title": "B (1991)"}, {"id": "30", "title": "C (1992)"}]
+
+
+def test_new_kinds_of_constraint_are_added() -> None:
+    request = context.updated_request(tracker("from the 90s", [year(1990, 1999)],
+                                              constraints={"genres": ["Comedy"]}))
+    assert request["genres"] == ["Comedy"] and (request["year_from"], request["year_to"]) == (1990, 1999)
+    request = context.updated_request(tracker("like Fargo", [{"entity": "title", "value": "Fargo"}],
+                                              constraints=request))
+    assert request["similar_to"] == ["Fargo"] and request["genres"] == ["Comedy"]
+
+
+def test_a_new_genre_replaces_the_old_unless_it_is_added() -> None:
+    before = {"genres": ["Comedy"]}
+    assert context.updated_request(tracker("a horror", [genre("Horror")], constraints=before))["genres"] == ["Horror"]
+    added = context.updated_request(tracker("also romantic", [genre("Romance")], constraints=before))
+    assert added["genres"] == ["Comedy", "Romance"]
+
+
+def test_item_references_in_order_of_precedence() -> None:
+    assert context.item_reference(tracker("x", [{"entity": "item_id", "value": "20"}], last_list=SHOWN)) == \
+        context.ItemReference("20", "B (1991)")
+    assert context.item_reference(tracker("why fargo", [{"entity": "title", "value": "fargo"}],
+                                          last_list=SHOWN)).reference == "fargo"
+    assert context.item_reference(tracker("the second", [ordinal(2)], last_list=SHOWN)).reference == "20"
+    assert context.item_reference(tracker("the last", [ordinal(-1)], last_list=SHOWN)).reference == "30"
+    assert context.item_reference(tracker("the ninth", [ordinal(9)], last_list=SHOWN)) is None
+    assert context.item_reference(tracker("that one", last_list=SHOWN,
+                                          last_item={"id": "7", "title": "G"})).reference == "7"
+    assert context.item_reference(tracker("that one", last_list=SHOWN)) is None  # ambiguous
+
+
+def test_item_pairs_for_comparison() -> None:
+    titles = [{"entity": "title", "value": "Fargo"}, {"entity": "title", "value": "Heat"}]
+    assert context.item_pair(tracker("Fargo or Heat", titles)) == ("Fargo", "Heat")
+    assert context.item_pair(tracker("first or third", [ordinal(1), ordinal(3)], last_list=SHOWN)) == ("10", "30")
+    assert context.item_pair(tracker("or Heat?", titles[1:], last_item={"id": "7", "title": "G"})) == ("7", "Heat")
+    assert context.item_pair(tracker("compare", [])) is None
+
+
+def test_negative_tastes() -> None:
+    assert context.is_negative("I don't like musicals")
+    assert context.is_negative("i hate horror")
+    assert not context.is_negative("I love westerns")
+
+
+def test_message_id_is_stable() -> None:
+    assert context.message_id(tracker("hi")) == "m1"

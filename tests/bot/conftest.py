@@ -1,0 +1,104 @@
+"""The real bot stack for end-to-end tests: a Rasa model trained here (the
+real BERT component, fewer epochs), a private Redis as Celery broker and
+lock store, a Celery worker, the action server, PostgreSQL as tracker store,
+and `rasa run` with the REST channel."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+import yaml
+
+from bot.stack import BOT, Stack, train_rasa, write_endpoints
+from recommender.catalog import Dataset
+from recommender.localstack import RedisServer, environment, free_port
+from tests.recommender.conftest import movielens, promote_tiny_version  # noqa: F401 (fixture)
+from tests.services import postgres_database
+
+TEST_EPOCHS = 6  # the served model trains 12; 6 keeps the suite short and still parses the tests' phrasing
+
+
+@pytest.fixture(scope="session")
+def rasa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("rasa")
+    config = yaml.safe_load((BOT / "config.yml").read_text())
+    for component in config["pipeline"]:
+        if component["name"].endswith("BertIntentEntityClassifier"):
+            component["epochs"] = TEST_EPOCHS
+    (folder / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return train_rasa(folder / "config.yml", folder / "models")
+
+
+@dataclass
+class Chat:
+    """Talks to the running bot over Rasa's REST channel."""
+
+    stack: Stack
+    port: int
+    model: Path
+    endpoints: Path
+    secrets: dict
+    env: dict
+    tracker_url: str
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = requests.post(f"{self.url}/webhooks/rest/webhook",
+                                 json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def restart_everything(self) -> None:
+        """Stop and start every process of the stack (stores and broker keep their data)."""
+        self.stack.stop()
+        self.stack.start_worker()
+        self.stack.start_actions()
+        self.stack.start_server(self.model, self.port, self.endpoints, self.secrets)
+
+
+def texts(replies: list[dict]) -> str:
+    return "\n".join(reply.get("text", "") for reply in replies)
+
+
+def shown_ids(replies: list[dict]) -> list[str]:
+    """Item ids of the recommendation messages, in order (from their like buttons)."""
+    ids = []
+    for reply in replies:
+        for button in reply.get("buttons", []):
+            if button["payload"].startswith("/feedback_positive"):
+                ids.append(json.loads(button["payload"].removeprefix("/feedback_positive"))["item_id"])
+    return ids
+
+
+@pytest.fixture(scope="session")
+def chat(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: Dataset) -> Iterator[Chat]:
+    folder = tmp_path_factory.mktemp("chat")
+    redis = RedisServer(folder)
+    redis.start()
+    with postgres_database() as tracker_url:
+        env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(folder / "models"),
+               "CHATREC_BROKER_URL": redis.url, "CHATREC_DATABASE_URL": f"sqlite:///{folder / 'feedback.db'}",
+               "CHATREC_TRACKER_STORE_URL": tracker_url,
+               "CHATREC_LOCK_STORE_URL": f"redis://127.0.0.1:{redis.port}/2",
+               "CHATREC_TASK_TIMEOUT": "2"}
+        promote_tiny_version(folder / "models", movielens)
+        stack = Stack(env, logs=folder / "logs", actions_port=free_port())
+        with environment(env):
+            endpoints, secrets = write_endpoints(stack.actions_port, folder)
+        chat = Chat(stack, free_port(), rasa_model, endpoints, secrets, env, tracker_url)
+        try:
+            stack.start_worker()
+            stack.start_actions()
+            stack.start_server(rasa_model, chat.port, endpoints, secrets)
+            yield chat
+        finally:
+            stack.stop()
+            redis.stop()

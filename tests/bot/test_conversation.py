@@ -1,0 +1,193 @@
+"""Multi-turn conversations with the real stack over Rasa's REST channel."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy
+
+from actions import replies
+from recommender.catalog import Dataset
+from recommender.feedback import FeedbackStore
+from tests.bot.conftest import Chat, shown_ids, texts
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def new_sender() -> str:
+    return f"test:{uuid.uuid4().hex[:8]}"
+
+
+def store(chat: Chat) -> FeedbackStore:
+    return FeedbackStore(chat.env["CHATREC_DATABASE_URL"])
+
+
+def genres_and_year(movielens: Dataset, item_id: str) -> tuple[set[str], int]:
+    item = movielens.catalog.get(item_id)
+    return set(movielens.catalog.genres_of(item)), item.year
+
+
+def test_greeting_and_help_say_what_the_bot_does(chat: Chat) -> None:
+    sender = new_sender()
+    assert "recommend" in texts(chat.say(sender, "hello there")).lower()
+    help_reply = chat.say(sender, "what can you do?")
+    assert "why the second one" in texts(help_reply)
+    assert {b["payload"] for b in help_reply[0]["buttons"]} == {"/request_recommendation", "/start_over"}
+
+
+def test_constraints_accumulate_over_turns_and_can_be_reset(chat: Chat, movielens: Dataset) -> None:
+    sender = new_sender()
+    comedies = shown_ids(chat.say(sender, "recommend me a comedy"))
+    assert len(comedies) == 5
+    assert all("Comedy" in genres_and_year(movielens, i)[0] for i in comedies)
+
+    nineties = shown_ids(chat.say(sender, "from the 90s please"))
+    assert len(nineties) == 5
+    for item in nineties:
+        genres, year = genres_and_year(movielens, item)
+        assert "Comedy" in genres and 1990 <= year <= 1999
+
+    like_groundhog = chat.say(sender, "something like Groundhog Day")
+    assert "like Groundhog Day" in texts(like_groundhog)
+    for item in shown_ids(like_groundhog):
+        genres, year = genres_and_year(movielens, item)
+        assert "Comedy" in genres and 1990 <= year <= 1999
+
+    assert "fresh start" in texts(chat.say(sender, "start over"))
+    after_reset = shown_ids(chat.say(sender, "recommend a horror movie"))
+    assert all("Horror" in genres_and_year(movielens, i)[0] for i in after_reset)
+    assert not all("Comedy" in genres_and_year(movielens, i)[0] for i in after_reset)
+
+
+def test_more_never_repeats(chat: Chat) -> None:
+    sender = new_sender()
+    pages = [shown_ids(chat.say(sender, "a drama from the eighties"))]
+    for text in ("show me more", "any others?", "more"):
+        pages.append(shown_ids(chat.say(sender, text)))
+    seen = [item for page in pages for item in page]
+    assert all(len(page) == 5 for page in pages)
+    assert len(seen) == len(set(seen))
+
+
+def test_why_cites_items_the_user_liked(chat: Chat, movielens: Dataset) -> None:
+    sender = new_sender()
+    liked = {"1": "Toy Story", "71": "Lion King", "95": "Aladdin"}
+    for item_id in liked:
+        reply = texts(chat.say(sender, replies.payload("feedback_positive", item_id)))
+        assert "Glad you like" in reply
+    assert store(chat).feedback(sender).liked == tuple(liked)
+    shown = shown_ids(chat.say(sender, "recommend an animated film"))
+    assert shown and not set(shown) & set(liked)
+    why = texts(chat.say(sender, "why the first one?"))
+    assert movielens.catalog.get(shown[0]).title in why
+    assert "close to what you liked" in why
+    cited = [title for title in liked.values() if title in why]
+    assert cited, why
+
+
+def test_seen_it_and_not_for_me_leave_the_next_answer(chat: Chat) -> None:
+    sender = new_sender()
+    first = shown_ids(chat.say(sender, "recommend a thriller"))
+    assert "won't suggest" in texts(chat.say(sender, "I've seen the first one"))
+    assert "not for you" in texts(chat.say(sender, replies.payload("feedback_negative", first[1])))
+    feedback = store(chat).feedback(sender)
+    assert feedback.seen == (first[0],) and feedback.disliked == (first[1],)
+    chat.say(sender, "start over")
+    again = shown_ids(chat.say(sender, "recommend a thriller"))
+    assert len(again) == 5 and not {first[0], first[1]} & set(again)
+
+
+def test_every_button_payload_reaches_its_intent(chat: Chat) -> None:
+    sender = new_sender()
+    reply = chat.say(sender, "recommend a western")
+    item_message = next(r for r in reply if r.get("buttons"))
+    payloads = {b["title"]: b["payload"] for b in item_message["buttons"]}
+    item = shown_ids([item_message])[0]
+    assert "Glad you like" in texts(chat.say(sender, payloads["👍 Like"]))
+    assert "Why" in texts(chat.say(sender, payloads["Why?"]))
+    assert "won't suggest" in texts(chat.say(sender, payloads["✓ Seen it"]))
+    assert "not for you" in texts(chat.say(sender, payloads["👎 Not for me"]))
+    kinds = [e["kind"] for e in store(chat).export(sender)["events"] if e["item_id"] == item]
+    assert kinds.count("shown") == 1 and {"like", "seen", "dislike"} <= set(kinds)
+
+
+def test_a_new_person_is_asked_for_a_taste_only_when_there_is_nothing_to_go_on(chat: Chat) -> None:
+    sender = new_sender()
+    asked = texts(chat.say(sender, "recommend me something"))
+    assert "don't know your taste" in asked
+    picks = chat.say(sender, "sci-fi")
+    assert len(shown_ids(picks)) == 5
+    # with a genre in the request there is something to go on: no question
+    other = new_sender()
+    assert len(shown_ids(chat.say(other, "recommend a sci-fi movie"))) == 5
+
+
+def test_details_and_compare(chat: Chat) -> None:
+    sender = new_sender()
+    details = texts(chat.say(sender, "what is Fargo about?"))
+    assert "Fargo (1996)" in details and "Rated" in details
+    compared = texts(chat.say(sender, "Fargo or Heat, which is better?"))
+    assert "Fargo (1996)" in compared and "Heat (1995)" in compared and "For you I'd pick" in compared
+
+
+def test_unknown_titles_and_odd_messages_get_a_clear_answer(chat: Chat) -> None:
+    sender = new_sender()
+    assert "couldn't find" in texts(chat.say(sender, "what is Zzyzx Qwerty Blorp about?"))
+    for message in ("", "x" * 5000, "🙂🙂🙂", "<script>alert(1)</script>", "¿dónde está la biblioteca?"):
+        reply = chat.say(sender, message)
+        assert reply and all(r.get("text") for r in reply), message
+    assert "rephrase" in texts(chat.say(sender, "🙂🙂🙂")) or "only help" in texts(chat.say(sender, "🙂🙂🙂"))
+
+
+def test_forget_me_deletes_feedback_and_the_conversation(chat: Chat) -> None:
+    sender = new_sender()
+    chat.say(sender, "recommend a crime film")
+    chat.say(sender, "I like the first one")
+    assert store(chat).export(sender)["stored"]
+    assert "cannot be undone" in texts(chat.say(sender, "delete my data"))
+    assert "deleted everything" in texts(chat.say(sender, "/affirm"))
+    assert not store(chat).export(sender)["stored"]
+    engine = sqlalchemy.create_engine(chat.tracker_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text("SELECT count(*) FROM events WHERE sender_id = :s"),
+                                  {"s": sender}).scalar()
+    engine.dispose()
+    assert rows == 0
+
+
+def test_forget_me_can_be_cancelled(chat: Chat) -> None:
+    sender = new_sender()
+    chat.say(sender, replies.payload("feedback_positive", "1"))
+    chat.say(sender, "forget everything about me")
+    assert "kept everything" in texts(chat.say(sender, "no"))
+    assert store(chat).export(sender)["stored"]
+
+
+def test_a_conversation_survives_a_restart_of_every_process(chat: Chat, movielens: Dataset) -> None:
+    sender = new_sender()
+    shown = shown_ids(chat.say(sender, "recommend a romance from the 90s"))
+    chat.restart_everything()
+    why = texts(chat.say(sender, "why the second one?"))
+    assert why.startswith(f"Why {movielens.catalog.get(shown[1]).label}?")
+    more = shown_ids(chat.say(sender, "more"))
+    assert len(more) == 5 and not set(more) & set(shown)
+    for item in more:
+        genres, year = genres_and_year(movielens, item)
+        assert "Romance" in genres and 1990 <= year <= 1999
+
+
+def test_worker_down_falls_back_and_keeps_feedback(chat: Chat) -> None:
+    sender = new_sender()
+    chat.stack.worker.stop()
+    try:
+        reply = chat.say(sender, "recommend a comedy")
+        assert replies.UNAVAILABLE in texts(reply)
+        fallback = shown_ids(reply)
+        assert len(fallback) == 5
+        queued = texts(chat.say(sender, replies.payload("feedback_positive", fallback[0])))
+        assert "as soon as it is back" in queued
+    finally:
+        chat.stack.start_worker()
+    chat.say(sender, "recommend a comedy")  # a worker answers: the kept feedback is sent too
+    assert fallback[0] in store(chat).feedback(sender).liked
