@@ -95,8 +95,8 @@ class ActionNotePreference(Action):
         if not noted:
             return events
         verb = "don't like" if negative else "like"
-        dispatcher.utter_message(text=f"Got it: you {verb} {' and '.join(noted)}.",
-                                 buttons=[{"title": "Recommend something", "payload": "/request_recommendation"}])
+        dispatcher.utter_message(text=f"Got it: you {verb} {' and '.join(noted)}. "
+                                      "Say \"recommend something\" when you're ready.")
         return events
 
     @staticmethod

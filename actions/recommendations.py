@@ -17,10 +17,11 @@ PAGE = 5
 
 
 def show_list(dispatcher: CollectingDispatcher, header: str, items: list[dict]) -> None:
-    """A header, then one message per item with its feedback buttons."""
+    """A header, one message per item with its feedback buttons, and a footer without buttons."""
     dispatcher.utter_message(text=header)
     for position, item in enumerate(items, start=1):
         dispatcher.utter_message(text=replies.item_line(item, position), buttons=replies.item_buttons(item))
+    dispatcher.utter_message(text=replies.LIST_FOOTER)
 
 
 def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -127,9 +128,9 @@ class ActionWhy(Action):
                            constraints=context.request(tracker), genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []
-        reasons = " ".join(reason["text"] for reason in found["reasons"])
-        dispatcher.utter_message(text=f"Why {found['item']['label']}? {reasons}",
-                                 buttons=replies.item_buttons(found["item"])[:3])
+        # Buttons first, text last: a reply ends without buttons, so `rasa shell` keeps a free-text prompt.
+        dispatcher.utter_message(text=f"Why {found['item']['label']}?", buttons=replies.item_buttons(found["item"])[:3])
+        dispatcher.utter_message(text=" ".join(reason["text"] for reason in found["reasons"]))
         return [SlotSet("last_item", replies.remembered([found["item"]])[0])]
 
 
@@ -145,8 +146,8 @@ class ActionDetails(Action):
         found = about_item(dispatcher, tracker, "details", item=item.reference)
         if found is None:
             return []
-        text = f"{replies.item_line(found['item'])}. {replies.rating_text(found['mean_rating'], found['ratings'])}"
-        dispatcher.utter_message(text=text, buttons=replies.item_buttons(found["item"]))
+        dispatcher.utter_message(text=replies.item_line(found["item"]), buttons=replies.item_buttons(found["item"]))
+        dispatcher.utter_message(text=replies.rating_text(found["mean_rating"], found["ratings"]))
         return [SlotSet("last_item", replies.remembered([found["item"]])[0])]
 
 
@@ -167,6 +168,5 @@ class ActionCompare(Action):
         lines = [f"{item['label']}: {replies.rating_text(item['mean_rating'], item['ratings'])}"
                  for item in found["items"]]
         preferred = next(item for item in found["items"] if item["id"] == found["preferred"])
-        dispatcher.utter_message(text="\n".join(lines) + f"\nFor you I'd pick {preferred['label']}.",
-                                 buttons=replies.item_buttons(preferred))
+        dispatcher.utter_message(text="\n".join(lines) + f"\nFor you I'd pick {preferred['label']}.")
         return [SlotSet("last_item", replies.remembered([preferred])[0])]

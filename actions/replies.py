@@ -54,5 +54,6 @@ def unknown_item_text(message: str, suggestions: list) -> str:
     return "I couldn't find that title in my catalog. Check the spelling, or ask me for a recommendation."
 
 
+LIST_FOOTER = "Tap a button under a film, or say \"more\", \"why the second one?\" or \"seen the first one\"."
 UNAVAILABLE = "My recommender is not answering right now, sorry."
 WHICH_ONE = "Which one do you mean? Say \"the second one\", name the title, or tap a button under it."

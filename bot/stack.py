@@ -47,7 +47,8 @@ LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """What every process of the stack runs with: offline models, the repo importable."""
     return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-            "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(extra or {})}
+            "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            **(extra or {})}
 
 
 def tracker_store_config(url: str) -> tuple[dict, dict[str, str]]:

@@ -31,9 +31,7 @@ def genres_and_year(movielens: Dataset, item_id: str) -> tuple[set[str], int]:
 def test_greeting_and_help_say_what_the_bot_does(chat: Chat) -> None:
     sender = new_sender()
     assert "recommend" in texts(chat.say(sender, "hello there")).lower()
-    help_reply = chat.say(sender, "what can you do?")
-    assert "why the second one" in texts(help_reply)
-    assert {b["payload"] for b in help_reply[0]["buttons"]} == {"/request_recommendation", "/start_over"}
+    assert "why the second one" in texts(chat.say(sender, "what can you do?"))
 
 
 def test_constraints_accumulate_over_turns_and_can_be_reset(chat: Chat, movielens: Dataset) -> None:
@@ -108,6 +106,8 @@ def test_every_button_payload_reaches_its_intent(chat: Chat) -> None:
     assert "Why" in texts(chat.say(sender, payloads["Why?"]))
     assert "won't suggest" in texts(chat.say(sender, payloads["✓ Seen it"]))
     assert "not for you" in texts(chat.say(sender, payloads["👎 Not for me"]))
+    for text in ("recommend a western", "why the first one?", "what is Heat about?", "Fargo or Heat?"):
+        assert not chat.say(sender, text)[-1].get("buttons"), "rasa shell needs a free-text prompt last"
     kinds = [e["kind"] for e in store(chat).export(sender)["events"] if e["item_id"] == item]
     assert kinds.count("shown") == 1 and {"like", "seen", "dislike"} <= set(kinds)
 

@@ -1,0 +1,35 @@
+"""Rasa's own test commands on the project: `rasa test core` on the test
+stories and `rasa test nlu` on the held-out set, with the model trained for
+these tests (the real BERT component, fewer epochs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from bot.stack import BOT, ROOT, child_environment, rasa
+
+
+def run_rasa(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(rasa(*args), cwd=ROOT, env=child_environment(), capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_the_test_stories_pass(rasa_model: Path, tmp_path: Path) -> None:
+    result = run_rasa("test", "core", "--model", str(rasa_model), "--stories", str(BOT / "tests" / "test_stories.yml"),
+                      "--out", str(tmp_path), "--no-plot", "--fail-on-prediction-errors")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "None of the test stories failed" in (tmp_path / "failed_test_stories.yml").read_text()
+    report = json.loads((tmp_path / "story_report.json").read_text())
+    assert report["accuracy"] == 1.0
+
+
+def test_rasa_test_nlu_on_the_held_out_set(rasa_model: Path, tmp_path: Path) -> None:
+    result = run_rasa("test", "nlu", "--model", str(rasa_model), "--nlu", str(BOT / "tests" / "nlu_heldout.yml"),
+                      "--out", str(tmp_path), "--no-plot")
+    assert result.returncode == 0, result.stderr[-3000:]
+    intents = json.loads((tmp_path / "intent_report.json").read_text())
+    assert intents["accuracy"] >= 0.9  # the 12-epoch model: see docs/benchmarks.md
+    entities = json.loads((tmp_path / "BertIntentEntityClassifier_report.json").read_text())
+    assert entities["weighted avg"]["f1-score"] >= 0.85
