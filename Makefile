@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve demo bench-chat test train train-nlu eval eval-nlu bench bench-tasks simulate worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat test train train-nlu eval eval-nlu bench bench-tasks simulate worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -19,6 +19,12 @@ interactive: setup     ## `rasa interactive` on the same stack (worker + action 
 
 serve: setup           ## Rasa's HTTP server (REST channel) with worker + action server, for channels
 	$(PY) -m bot.stack serve
+
+telegram: setup        ## the Telegram adapter + bot stack (TELEGRAM_BOT_TOKEN; see README)
+	$(PY) -m channels.telegram
+
+slack: setup           ## the Slack adapter + bot stack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET; see README)
+	$(PY) -m channels.slack
 
 demo: setup            ## the recommender alone answering a few requests (no chat)
 	$(PY) -m recommender train --if-missing

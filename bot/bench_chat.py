@@ -17,8 +17,8 @@ import asyncio
 import json
 import statistics
 import subprocess
+import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +26,7 @@ import aiohttp
 from tabulate import tabulate
 
 from bot.stack import RASA_MODELS, ROOT, Stack, child_environment, rasa, wait_for_http, write_endpoints
+from recommender import settings
 from recommender.bench import machine, write_section
 from recommender.localstack import RedisServer, Worker, environment, free_port
 
@@ -37,15 +38,18 @@ WARMUP_TURNS = 3
 
 
 async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: list[str], turns: int,
-                latencies: list[float], errors: list[str]) -> None:
+                latencies: list[float], errors: list[str], silent: list[str]) -> None:
     for turn in range(turns):
         started = time.perf_counter()
+        text = script[turn % len(script)]
         try:
-            async with session.post(url, json={"sender": sender, "message": script[turn % len(script)]},
+            async with session.post(url, json={"sender": sender, "message": text},
                                     timeout=aiohttp.ClientTimeout(total=60)) as response:
                 body = await response.json()
-                if response.status != 200 or not body:
+                if response.status != 200:
                     errors.append(f"HTTP {response.status}: {str(body)[:80]}")
+                elif not body:
+                    silent.append(text)  # the bot chose not to answer (no error)
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
             errors.append(repr(error))
         latencies.append((time.perf_counter() - started) * 1000)
@@ -55,15 +59,17 @@ async def _load(port: int, script: list[str], users: int, turns: int, tag: str) 
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     latencies: list[float] = []
     errors: list[str] = []
+    silent: list[str] = []
     async with aiohttp.ClientSession() as session:
-        await asyncio.gather(*(_user(session, url, f"warm:{tag}:{u}", script, WARMUP_TURNS, [], [])
+        await asyncio.gather(*(_user(session, url, f"warm:{tag}:{u}", script, WARMUP_TURNS, [], [], [])
                                for u in range(users)))
         started = time.perf_counter()
-        await asyncio.gather(*(_user(session, url, f"bench:{tag}:{u}", script, turns, latencies, errors)
+        await asyncio.gather(*(_user(session, url, f"bench:{tag}:{u}", script, turns, latencies, errors, silent)
                                for u in range(users)))
         seconds = time.perf_counter() - started
     latencies.sort()
     return {"users": users, "messages": len(latencies), "errors": len(errors), "error_samples": errors[:3],
+            "no_reply": len(silent), "no_reply_to": sorted(set(silent)),
             "p50_ms": statistics.median(latencies), "p95_ms": latencies[int(0.95 * len(latencies)) - 1],
             "throughput": len(latencies) / seconds}
 
@@ -92,6 +98,7 @@ def bench_ours(folder: Path, loads: list[int], turns: int) -> list[dict]:
 
 def bench_plain(folder: Path, loads: list[int], turns: int) -> list[dict]:
     project = folder / "plain"
+    project.mkdir()
     env = child_environment()
     subprocess.run(rasa("init", "--no-prompt", "--init-dir", str(project)), cwd=folder, env=env, check=True,
                    stdout=(folder / "plain-train.log").open("w"), stderr=subprocess.STDOUT)
@@ -113,17 +120,19 @@ def report(ours: list[dict], plain: list[dict], turns: int) -> str:
         for name, result in (("Chat-Rec (BERT NLU + actions + Celery/Redis)", mine),
                              ("plain `rasa init` bot (DIET + TED)", theirs)):
             rows.append([name, result["users"], result["messages"], f"{result['p50_ms']:.0f}",
-                         f"{result['p95_ms']:.0f}", f"{result['throughput']:.1f}", result["errors"]])
+                         f"{result['p95_ms']:.0f}", f"{result['throughput']:.1f}", result["errors"],
+                         result["no_reply"]])
         rows.append(["**p95 ratio (ours / plain)**", mine["users"], "", "",
-                     f"**{mine['p95_ms'] / theirs['p95_ms']:.2f}×**", "", ""])
-    table = tabulate(rows, headers=["bot", "users", "messages", "p50 ms", "p95 ms", "messages/s", "errors"],
-                     tablefmt="github")
+                     f"**{mine['p95_ms'] / theirs['p95_ms']:.2f}×**", "", "", ""])
+    table = tabulate(rows, headers=["bot", "users", "messages", "p50 ms", "p95 ms", "messages/s", "errors",
+                                    "no reply"], tablefmt="github")
     return (f"Machine: {machine()}. One run of `make bench-chat`; each user sends {turns} messages after "
             f"{WARMUP_TURNS} warm-up turns, waiting for each reply; latency is POST to reply on Rasa's "
             "REST channel. Chat-Rec ran with a private redis-server broker, a 2-process prefork worker, "
             "SQLite feedback and tracker stores; the plain bot with its in-memory tracker store. "
             "The scripts differ (each bot's own intents), so the plain bot is a floor for Rasa's own "
-            f"overhead.\n\n{table}\n")
+            "overhead. *errors*: HTTP or connection failures; *no reply*: an empty answer (the plain "
+            f"bot has no reply for some turns of its script, e.g. {', '.join(repr(t) for t in plain[0]['no_reply_to'][:3])}).\n\n{table}\n")
 
 
 def main() -> None:
@@ -133,10 +142,11 @@ def main() -> None:
     args = parser.parse_args()
     if not any(RASA_MODELS.glob("*.tar.gz")):
         sys.exit("no trained bot: run `make train` first")
-    with tempfile.TemporaryDirectory(prefix="bench-chat-") as tmp:
-        folder = Path(tmp)
-        ours = bench_ours(folder, args.users, args.turns)
-        plain = bench_plain(folder, args.users, args.turns)
+    folder = settings.state_dir() / "bench-chat"  # logs stay here for a look afterwards
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    plain = bench_plain(folder, args.users, args.turns)
+    ours = bench_ours(folder, args.users, args.turns)
     text = report(ours, plain, args.turns)
     print(text)
     (ROOT / "reports").mkdir(exist_ok=True)

@@ -122,20 +122,30 @@ class FeedbackStore:
     def record(self, identity: str, kind: str, item_id: str, client_event_id: str,
                rating: float | None = None, at: datetime | None = None) -> bool:
         """Store one event; False when this client event id was stored before."""
-        _check(identity, kind, item_id, client_event_id, rating)
+        return self.record_many(identity, [(kind, item_id, client_event_id, rating)], at) == 1
+
+    def record_many(self, identity: str, events: Sequence[tuple[str, str, str, float | None]],
+                    at: datetime | None = None) -> int:
+        """Store (kind, item id, client event id, rating) events of one person in one
+        transaction; returns how many were new."""
+        for kind, item_id, client_event_id, rating in events:
+            _check(identity, kind, item_id, client_event_id, rating)
+        stored = 0
         with Session(self.engine) as session, session.begin():
             user = self._user(session, identity, create=True)
-            exists = session.scalar(select(Event.id).where(
-                Event.user_id == user.id, Event.client_event_id == client_event_id))
-            if exists is not None:
-                return False
-            try:
-                with session.begin_nested():
-                    session.add(Event(user_id=user.id, client_event_id=client_event_id, kind=kind,
-                                      item_id=item_id, rating=rating, created_at=at or utcnow()))
-            except IntegrityError:  # the same event stored concurrently
-                return False
-        return True
+            for kind, item_id, client_event_id, rating in events:
+                exists = session.scalar(select(Event.id).where(
+                    Event.user_id == user.id, Event.client_event_id == client_event_id))
+                if exists is not None:
+                    continue
+                try:
+                    with session.begin_nested():
+                        session.add(Event(user_id=user.id, client_event_id=client_event_id, kind=kind,
+                                          item_id=item_id, rating=rating, created_at=at or utcnow()))
+                    stored += 1
+                except IntegrityError:  # the same event stored concurrently
+                    continue
+        return stored
 
     def forget(self, identity: str) -> int:
         """Delete the person and every event of theirs; returns rows deleted."""

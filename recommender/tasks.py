@@ -117,10 +117,9 @@ def recommend(identity: str, k: int = 5, constraints: dict | None = None, liked:
     (so "more" never repeats them)."""
     found = served.recommender().recommend(taste_for(identity, liked, genres), k,
                                            Constraints(**(constraints or {})), require_taste)
-    if request_id:
-        store = served.store()
-        for rec in found.items:
-            store.record(identity, "shown", rec.item.id, f"{request_id}:shown:{rec.item.id}")
+    if request_id and found.items:
+        served.store().record_many(identity, [("shown", rec.item.id, f"{request_id}:shown:{rec.item.id}", None)
+                                              for rec in found.items])
     return _list(found)
 
 

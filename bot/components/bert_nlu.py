@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 
 def _threads() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Torch threads: CHATREC_TORCH_THREADS, else up to 4 (training); serving sets 1 (bot/stack.py),
+    as one message is too small to split and the server shares the cores with the actions."""
+    return int(os.environ.get("CHATREC_TORCH_THREADS") or max(1, min(4, os.cpu_count() or 1)))
 
 
 @DefaultV1Recipe.register(

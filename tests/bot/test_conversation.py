@@ -10,7 +10,7 @@ import sqlalchemy
 from actions import replies
 from recommender.catalog import Dataset
 from recommender.feedback import FeedbackStore
-from tests.bot.conftest import Chat, shown_ids, texts
+from tests.chat import Chat, shown_ids, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -59,6 +59,13 @@ def test_a_repeated_client_event_id_is_stored_once(store):
     assert store.record("slack:T1:U3", "like", "50", "same-id")
 
 
+def test_several_events_in_one_transaction(store):
+    events = [("shown", "1", "r1:shown:1", None), ("shown", "2", "r1:shown:2", None)]
+    assert store.record_many("telegram:9", events) == 2
+    assert store.record_many("telegram:9", events + [("like", "3", "e3", None)]) == 1
+    assert store.feedback("telegram:9").shown == ("1", "2") and store.feedback("telegram:9").liked == ("3",)
+
+
 def test_concurrent_duplicates_are_stored_once(store):
     def send(_):
         return store.record("telegram:7", "like", "50", "retry-me")

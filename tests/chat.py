@@ -1,7 +1,8 @@
-"""The real bot stack for end-to-end tests: a Rasa model trained here (the
-real BERT component, fewer epochs), a private Redis as Celery broker and
-lock store, a Celery worker, the action server, PostgreSQL as tracker store,
-and `rasa run` with the REST channel."""
+"""The real bot stack for end-to-end tests (fixtures registered in
+tests/conftest.py): a Rasa model trained here (the real BERT component,
+fewer epochs), a private Redis as Celery broker and lock store, a Celery
+worker, the action server, PostgreSQL as tracker store, and `rasa run` with
+the REST channel."""
 
 from __future__ import annotations
 

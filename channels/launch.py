@@ -1,0 +1,38 @@
+"""Start an adapter, and the bot stack under it unless CHATREC_RASA_URL points at a running bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Awaitable, Callable
+
+from bot.stack import Stack, train_missing, write_endpoints
+from channels.rasa_client import rasa_url
+
+
+def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:
+    """Run `serve(rasa_url)` until Ctrl-C; start and stop the worker, actions and Rasa around it."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    if os.environ.get("CHATREC_RASA_URL"):
+        _run(serve(os.environ["CHATREC_RASA_URL"]))
+        return
+    model = train_missing()
+    stack = Stack()
+    endpoints, secrets = write_endpoints(stack.actions_port)
+    port = int(os.environ.get("CHATREC_RASA_PORT", "5005"))
+    try:
+        stack.start_worker()
+        stack.start_actions()
+        stack.start_server(model, port, endpoints, secrets)
+        _run(serve(rasa_url()))
+    finally:
+        stack.stop()
+
+
+def _run(coroutine: Awaitable[None]) -> None:
+    try:
+        asyncio.run(coroutine)
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,57 @@
+"""The one client both adapters use to reach the bot: Rasa's REST webhook,
+with timeouts, and one error for "the bot cannot answer right now"."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+import httpx
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, I can't think right now. Please try again in a minute."
+MAX_MESSAGE_CHARS = 2000  # longer messages are cut before they reach the NLU
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+
+class BotUnavailable(Exception):
+    """Rasa did not answer (down, timed out, or answered with an error)."""
+
+
+def rasa_url() -> str:
+    return os.environ.get("CHATREC_RASA_URL", f"http://127.0.0.1:{os.environ.get('CHATREC_RASA_PORT', '5005')}")
+
+
+class RasaClient:
+    def __init__(self, url: str | None = None, timeout: float = 30.0) -> None:
+        self.url = (url or rasa_url()).rstrip("/")
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0))
+
+    async def send(self, sender: str, text: str) -> list[Reply]:
+        """The bot's replies to one message from `sender`."""
+        try:
+            response = await self._http.post(f"{self.url}/webhooks/rest/webhook",
+                                             json={"sender": sender, "message": text[:MAX_MESSAGE_CHARS]})
+            response.raise_for_status()
+            messages = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            log.warning("the bot did not answer: %s", type(error).__name__)
+            raise BotUnavailable(str(error)) from error
+        return [Reply(m.get("text") or "", tuple(Button(b["title"], b["payload"]) for b in m.get("buttons") or []))
+                for m in messages if m.get("text") or m.get("buttons")]
+
+    async def close(self) -> None:
+        await self._http.aclose()
