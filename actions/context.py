@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 
 EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": []}
 KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
@@ -129,3 +130,8 @@ NEGATIVE_WORDS = re.compile(r"\b(don'?t|do not|doesn'?t|not|never|no more|hate|d
 def is_negative(text: str) -> bool:
     """Whether a stated taste is a dislike ("I don't like musicals")."""
     return bool(NEGATIVE_WORDS.search(text.lower()))
+
+
+def slot_changes(tracker: Tracker, **values: object) -> list[SlotSet]:
+    """SlotSet events for the slots whose value changes (fewer events, shorter trackers)."""
+    return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]

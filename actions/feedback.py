@@ -66,8 +66,7 @@ class ActionFeedback(Action):
         label = stored.get("label", item.label)
         dispatcher.utter_message(text=THANKS[kind].format(label=label, stars=stars or 0)
                                  + ("" if stored else QUEUED))
-        remembered = {"id": stored.get("id", item.reference), "title": label}
-        return [SlotSet("last_item", remembered)]
+        return context.slot_changes(tracker, last_item={"id": stored.get("id", item.reference), "title": label})
 
 
 class ActionNotePreference(Action):

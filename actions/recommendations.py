@@ -32,7 +32,7 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
         dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
         return []
     show_list(dispatcher, replies.UNAVAILABLE + " Meanwhile, these are popular and well liked:", items)
-    return [SlotSet("last_list", replies.remembered(items)), SlotSet("last_item", None)]
+    return context.slot_changes(tracker, last_list=replies.remembered(items), last_item=None)
 
 
 def fetch_page(tracker: Tracker, request: dict, request_id: str) -> dict:
@@ -56,12 +56,12 @@ def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, request: dic
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
         return []
-    remember = [SlotSet("constraints", request), SlotSet("request_id", request_id)]
     if not found["items"]:
         dispatcher.utter_message(text=f"{found['reason']} Say \"start over\" to drop the filters.")
-        return remember
+        return context.slot_changes(tracker, constraints=request, request_id=request_id)
     show_list(dispatcher, header, found["items"])
-    return remember + [SlotSet("last_list", replies.remembered(found["items"])), SlotSet("last_item", None)]
+    return context.slot_changes(tracker, constraints=request, request_id=request_id,
+                                last_list=replies.remembered(found["items"]), last_item=None)
 
 
 class ActionRecommend(Action):
@@ -131,7 +131,7 @@ class ActionWhy(Action):
         # Buttons first, text last: a reply ends without buttons, so `rasa shell` keeps a free-text prompt.
         dispatcher.utter_message(text=f"Why {found['item']['label']}?", buttons=replies.item_buttons(found["item"])[:3])
         dispatcher.utter_message(text=" ".join(reason["text"] for reason in found["reasons"]))
-        return [SlotSet("last_item", replies.remembered([found["item"]])[0])]
+        return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
 class ActionDetails(Action):
@@ -148,7 +148,7 @@ class ActionDetails(Action):
             return []
         dispatcher.utter_message(text=replies.item_line(found["item"]), buttons=replies.item_buttons(found["item"]))
         dispatcher.utter_message(text=replies.rating_text(found["mean_rating"], found["ratings"]))
-        return [SlotSet("last_item", replies.remembered([found["item"]])[0])]
+        return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
 class ActionCompare(Action):
@@ -169,4 +169,4 @@ class ActionCompare(Action):
                  for item in found["items"]]
         preferred = next(item for item in found["items"] if item["id"] == found["preferred"])
         dispatcher.utter_message(text="\n".join(lines) + f"\nFor you I'd pick {preferred['label']}.")
-        return [SlotSet("last_item", replies.remembered([preferred])[0])]
+        return context.slot_changes(tracker, last_item=replies.remembered([preferred])[0])

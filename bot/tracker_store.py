@@ -4,11 +4,13 @@ saved. Configured in the endpoints file that `python -m bot.stack` writes."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 log = logging.getLogger(__name__)
 
@@ -17,17 +19,21 @@ FORGET_ACTION = "action_forget_me"
 
 class ForgettingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
-        if not self._forgets_now(tracker):
-            await super().save(tracker)
-            return
-        with self.session_scope() as session:
-            deleted = session.query(self.SQLEvent).filter(
-                self.SQLEvent.sender_id == tracker.sender_id).delete(synchronize_session=False)
-            session.commit()
-        log.info("forgot a conversation: %d stored events deleted", deleted)
-
-    def _forgets_now(self, tracker: DialogueStateTracker) -> bool:
-        """Whether the events not yet stored include the forget action."""
+        """Store the events not stored yet, as Rasa's store does, unless they include
+        the forget action: then delete the person's stored events."""
+        await self.stream_events(tracker)
         with self.session_scope() as session:
             unsaved = list(self._additional_events(session, tracker))
-        return any(isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in unsaved)
+            if any(isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in unsaved):
+                deleted = session.query(self.SQLEvent).filter(
+                    self.SQLEvent.sender_id == tracker.sender_id).delete(synchronize_session=False)
+                session.commit()
+                log.info("forgot a conversation: %d stored events deleted", deleted)
+                return
+            for event in unsaved:
+                data = event.as_dict()
+                session.add(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    action_name=data.get("name"), data=json.dumps(data)))
+            session.commit()
