@@ -34,7 +34,9 @@ from urllib.parse import urlparse
 import yaml
 from sqlalchemy.engine import make_url
 
+from bot import catalog_nlu
 from recommender import settings
+from recommender.datasets import load_dataset
 from recommender.localstack import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,7 +106,9 @@ def rasa(*args: str) -> list[str]:
 
 
 def train_rasa(config: Path, out: Path) -> Path:
-    """`rasa train` on bot/ (Rasa skips it when nothing changed since the newest model in `out`)."""
+    """Catalog NLU data (bot/catalog_nlu.py), then `rasa train` on bot/ (Rasa skips the
+    training when nothing changed since the newest model in `out`)."""
+    catalog_nlu.write(load_dataset(settings.dataset_name()))
     subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain.yml"),
                         "--data", str(BOT / "data"), "--out", str(out)),
                    cwd=ROOT, env=child_environment(), check=True)

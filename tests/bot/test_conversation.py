@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import requests
 import sqlalchemy
 
 from actions import replies
@@ -191,3 +192,14 @@ def test_worker_down_falls_back_and_keeps_feedback(chat: Chat) -> None:
         chat.stack.start_worker()
     chat.say(sender, "recommend a comedy")  # a worker answers: the kept feedback is sent too
     assert fallback[0] in store(chat).feedback(sender).liked
+
+
+ODD_MESSAGES = ["", "   ", "x" * 5000, "🙂🙂🙂🎬🍿", "今天天气怎么样", "¿dónde está la biblioteca?", "Wie spät ist es?",
+                "<div><p>&nbsp;</p></div>", "**__~~**", "\x00\x01\x02\x1b[31m", "asdkjh qwpoeiru zmxncb"]
+
+
+def test_messages_far_from_the_training_data_parse_to_fallback_or_out_of_scope(chat: Chat) -> None:
+    for message in ODD_MESSAGES:
+        response = requests.post(f"{chat.url}/model/parse", json={"text": message}, timeout=30)
+        assert response.status_code == 200, message
+        assert response.json()["intent"]["name"] in {"nlu_fallback", "out_of_scope"}, (message, response.json()["intent"])
