@@ -3,7 +3,9 @@ Rasa's REST channel, this bot against a plain `rasa init` bot, in one run.
 
 This bot runs as deployed on one machine: `rasa run` with the trained model
 (models/rasa), the action server, a prefork Celery worker on a private
-redis-server, SQLite feedback and tracker stores. The plain bot is what
+redis-server, SQLite feedback and tracker stores; once with one Rasa
+server process, once with two sharing a Redis lock store (how Rasa scales
+out; `--rasa-workers`). The plain bot is what
 `rasa init` creates (DIET + TED, no custom actions, in-memory tracker
 store), trained here. Each simulated user sends its script's messages one
 after another, waiting for each reply; users run concurrently. Only one bot
@@ -78,10 +80,15 @@ def _measure(port: int, script: list[str], loads: list[int], turns: int, tag: st
     return [asyncio.run(_load(port, script, users, turns, f"{tag}{users}")) for users in loads]
 
 
-def bench_ours(folder: Path, loads: list[int], turns: int) -> list[dict]:
+def bench_ours(folder: Path, loads: list[int], turns: int, workers: int = 1) -> list[dict]:
+    """This bot; with `workers` > 1, that many Rasa server processes sharing a Redis lock store."""
     redis = RedisServer(folder)
     redis.start()
-    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_BROKER_URL": redis.url}
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_BROKER_URL": redis.url,
+           "CHATREC_RASA_WORKERS": str(workers)}
+    if workers > 1:
+        env["CHATREC_LOCK_STORE_URL"] = f"redis://127.0.0.1:{redis.port}/2"
     stack = Stack(env, logs=folder / "logs", actions_port=free_port())
     try:
         with environment(env):
@@ -114,31 +121,41 @@ def bench_plain(folder: Path, loads: list[int], turns: int) -> list[dict]:
         server.wait(timeout=30)
 
 
-def report(ours: list[dict], plain: list[dict], turns: int) -> str:
+def _row(name: str, result: dict) -> list:
+    return [name, result["users"], result["messages"], f"{result['p50_ms']:.0f}", f"{result['p95_ms']:.0f}",
+            f"{result['throughput']:.1f}", result["errors"], result["no_reply"]]
+
+
+def report(ours: dict[int, list[dict]], plain: list[dict], turns: int) -> str:
+    """`ours`: results per number of Rasa server processes."""
     rows = []
-    for mine, theirs in zip(ours, plain):
-        for name, result in (("Chat-Rec (BERT NLU + actions + Celery/Redis)", mine),
-                             ("plain `rasa init` bot (DIET + TED)", theirs)):
-            rows.append([name, result["users"], result["messages"], f"{result['p50_ms']:.0f}",
-                         f"{result['p95_ms']:.0f}", f"{result['throughput']:.1f}", result["errors"],
-                         result["no_reply"]])
-        rows.append(["**p95 ratio (ours / plain)**", mine["users"], "", "",
-                     f"**{mine['p95_ms'] / theirs['p95_ms']:.2f}×**", "", "", ""])
+    for index, theirs in enumerate(plain):
+        for workers, results in ours.items():
+            rows.append(_row(f"Chat-Rec, {workers} Rasa process{'es' if workers > 1 else ''}", results[index]))
+        rows.append(_row("plain `rasa init` bot (DIET + TED), 1 process", theirs))
+        for workers, results in ours.items():
+            rows.append([f"**p95 ratio, Chat-Rec with {workers} / plain**", theirs["users"], "", "",
+                         f"**{results[index]['p95_ms'] / theirs['p95_ms']:.2f}×**", "", "", ""])
     table = tabulate(rows, headers=["bot", "users", "messages", "p50 ms", "p95 ms", "messages/s", "errors",
                                     "no reply"], tablefmt="github")
+    silent = ", ".join(repr(t) for t in plain[0]["no_reply_to"][:3]) or "none"
     return (f"Machine: {machine()}. One run of `make bench-chat`; each user sends {turns} messages after "
             f"{WARMUP_TURNS} warm-up turns, waiting for each reply; latency is POST to reply on Rasa's "
-            "REST channel. Chat-Rec ran with a private redis-server broker, a 2-process prefork worker, "
-            "SQLite feedback and tracker stores; the plain bot with its in-memory tracker store. "
-            "The scripts differ (each bot's own intents), so the plain bot is a floor for Rasa's own "
-            "overhead. *errors*: HTTP or connection failures; *no reply*: an empty answer (the plain "
-            f"bot has no reply for some turns of its script, e.g. {', '.join(repr(t) for t in plain[0]['no_reply_to'][:3])}).\n\n{table}\n")
+            "REST channel. Chat-Rec ran as deployed on one machine: BERT NLU, the action server, a "
+            "2-process prefork Celery worker on a private redis-server, SQLite feedback and tracker stores "
+            "(with 2 Rasa processes: `SANIC_WORKERS=2` and a Redis lock store). The plain bot ran as "
+            "`rasa init` makes it: one process, in-memory tracker store, no custom actions. Everything, the "
+            "load generator included, shares the 2 cores. The scripts differ (each bot's own intents). "
+            "*errors*: HTTP or connection failures; *no reply*: an empty answer (the plain bot has none "
+            f"for some turns of its script: {silent}).\n\n{table}\n")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.bench_chat")
     parser.add_argument("--users", type=int, nargs="+", default=[4, 16])
     parser.add_argument("--turns", type=int, default=24, help="messages per user")
+    parser.add_argument("--rasa-workers", type=int, nargs="+", default=[1, 2],
+                        help="Chat-Rec runs, one per number of Rasa server processes")
     args = parser.parse_args()
     if not any(RASA_MODELS.glob("*.tar.gz")):
         sys.exit("no trained bot: run `make train` first")
@@ -146,7 +163,8 @@ def main() -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     plain = bench_plain(folder, args.users, args.turns)
-    ours = bench_ours(folder, args.users, args.turns)
+    ours = {workers: bench_ours(folder / f"ours-{workers}", args.users, args.turns, workers)
+            for workers in args.rasa_workers}
     text = report(ours, plain, args.turns)
     print(text)
     (ROOT / "reports").mkdir(exist_ok=True)

@@ -107,6 +107,7 @@ def _write_data(messages: list, path: Path) -> None:
 
 def cross_validate(config: Path, messages: list, folds: int, folder: Path) -> dict:
     order = np.random.default_rng(42).permutation(len(messages))
+    folder.mkdir(parents=True, exist_ok=True)
     results = []
     for fold in range(folds):
         test_index = set(order[fold::folds].tolist())

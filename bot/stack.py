@@ -161,12 +161,14 @@ class Stack:
         wait_for_http(f"http://127.0.0.1:{self.actions_port}/health", process=self.actions)
 
     def start_server(self, model: Path, port: int, endpoints: Path, secrets: dict[str, str]) -> None:
-        """`rasa run` with the REST channel and the HTTP API, in the background."""
+        """`rasa run` with the REST channel and the HTTP API, in the background. With a Redis
+        lock store, CHATREC_RASA_WORKERS > 1 runs that many server processes on the port."""
+        workers = self.env.get("CHATREC_RASA_WORKERS", "1")
         self.rasa = subprocess.Popen(
             rasa("run", "--model", str(model), "--endpoints", str(endpoints), "--port", str(port),
                  "--enable-api", "--credentials", str(BOT / "credentials.yml")),
-            cwd=ROOT, env={**self.env, **SERVING, **secrets}, stdout=(self.logs / "rasa.log").open("ab"),
-            stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**self.env, **SERVING, "SANIC_WORKERS": workers, **secrets},
+            stdout=(self.logs / "rasa.log").open("ab"), stderr=subprocess.STDOUT)
         wait_for_http(f"http://127.0.0.1:{port}/status", timeout=300, process=self.rasa)
 
     def stop_server(self) -> None:

@@ -26,3 +26,28 @@ def test_scores_by_hand():
     assert result["entity_precision"] == pytest.approx(1 / 3)  # 1 of 3 predicted spans exact
     assert result["entity_recall"] == pytest.approx(1 / 2)     # 1 of 2 gold spans found
     assert result["entity_f1"] == pytest.approx(0.4)
+
+
+QUICK_PIPELINE = """recipe: default.v1
+assistant_id: cv-test
+language: en
+pipeline:
+  - name: WhitespaceTokenizer
+  - name: CountVectorsFeaturizer
+  - name: LogisticRegressionClassifier
+"""
+
+
+def test_cross_validation_trains_each_fold_in_a_fresh_folder(tmp_path):
+    """The K-fold machinery of `make eval-nlu`, run with a pipeline that trains in a second."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.evaluate_nlu import TRAIN, cross_validate
+
+    config = tmp_path / "config.yml"
+    config.write_text(QUICK_PIPELINE)
+    messages = [m for m in load_data(str(TRAIN)).intent_examples
+                if m.get("intent") in ("greet", "goodbye", "thank")]
+    result = cross_validate(config, messages, 2, tmp_path / "does" / "not" / "exist")
+    assert sorted((tmp_path / "does" / "not" / "exist").glob("fold*.yml")) != []
+    assert 0.7 <= result["intent_accuracy"] <= 1.0 and set(result) >= {"intent_macro_f1", "entity_f1"}

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
+import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
+from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, RasaClient, Reply
 from channels.slack import blocks, build, escape, serving_http
 from recommender.feedback import FeedbackStore
-from recommender.localstack import free_port
+from recommender.localstack import free_port, wait_for_port
 from tests.channels.fake_slack import BOT_USER, TEAM, FakeSlack
 from tests.chat import Chat
 
@@ -43,8 +47,9 @@ def buttons_of(post: dict) -> list[dict]:
 def test_a_recommendation_round_trip_and_a_button_press(chat: Chat) -> None:
     async def scenario() -> None:
         async with adapter(chat) as (api, url):
+            started = time.monotonic()
             response = await api.send_event(url, direct_message("U1", "recommend a thriller from the 90s"), "Ev1")
-            assert response.status == 200
+            assert response.status == 200 and time.monotonic() - started < 3  # acknowledged before the work
             posts = await api.wait_for_posts(7)  # header, 5 items, footer
             assert all(p["channel"] == "DU1" for p in posts)
             items = posts[1:6]
@@ -128,3 +133,28 @@ def test_blocks_escape_text_and_carry_button_payloads() -> None:
     long = blocks(Reply("x" * 7000))
     assert [len(b["text"]["text"]) for b in long] == [3000, 3000, 1000]
     assert escape("a>b") == "a&gt;b"
+
+
+def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat) -> None:
+    """`python -m channels.slack` as `make slack` runs it (HTTP mode), pointed at the running bot."""
+    async def scenario() -> None:
+        api = FakeSlack(SIGNING_SECRET)
+        await api.start()
+        port = free_port()
+        env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-secret-test-token", "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+               "SLACK_API_URL": api.api_url, "SLACK_LISTEN": f"127.0.0.1:{port}", "CHATREC_RASA_URL": chat.url,
+               "PYTHONPATH": str(ROOT)}
+        env.pop("SLACK_APP_TOKEN", None)
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "channels.slack", cwd=ROOT, env=env,
+                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        try:
+            await asyncio.to_thread(wait_for_port, port, 60)
+            await api.send_event(f"http://127.0.0.1:{port}/slack/events", direct_message("U6", "hello there"), "Ev8")
+            assert "recommend films" in (await api.wait_for_posts(1))[0]["text"]
+        finally:
+            process.terminate()
+            output = (await process.communicate())[0].decode()
+            await api.stop()
+        assert "xoxb-secret-test-token" not in output and "hello there" not in output
+
+    asyncio.run(scenario())

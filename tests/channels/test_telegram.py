@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sys
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import aiohttp
 
+from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, RasaClient
 from channels.telegram import SECRET_HEADER, build, keyboard, running, split_text
 from recommender.feedback import FeedbackStore
@@ -137,3 +140,25 @@ def test_keyboards_leave_out_payloads_telegram_cannot_carry() -> None:
                        Button("Why?", "/ask_why{\"item_id\": \"1\"}")))
     assert [[b.text for b in row] for row in markup.inline_keyboard] == [["Like", "Why?"]]
     assert keyboard(()) is None
+
+
+def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat) -> None:
+    """`python -m channels.telegram` as `make telegram` runs it, pointed at the running bot."""
+    async def scenario() -> None:
+        api = FakeTelegram(TOKEN)
+        await api.start()
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url,
+               "CHATREC_RASA_URL": chat.url, "PYTHONPATH": str(ROOT)}
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "channels.telegram", cwd=ROOT, env=env,
+                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        try:
+            api.text_update(705, "hello there")
+            assert "recommend films" in (await api.wait_for("sendMessage", 1, timeout=60))[0]["text"]
+        finally:
+            process.terminate()
+            output = (await process.communicate())[0].decode()
+            await api.stop()
+        assert "Telegram adapter running" in output
+        assert TOKEN not in output and "hello there" not in output  # never log tokens or message text
+
+    asyncio.run(scenario())
