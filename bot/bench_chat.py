@@ -82,9 +82,9 @@ def _measure(port: int, script: list[str], loads: list[int], turns: int, tag: st
 
 def bench_ours(folder: Path, loads: list[int], turns: int, workers: int = 1) -> list[dict]:
     """This bot; with `workers` > 1, that many Rasa server processes sharing a Redis lock store."""
+    folder.mkdir(parents=True, exist_ok=True)
     redis = RedisServer(folder)
     redis.start()
-    folder.mkdir(parents=True, exist_ok=True)
     env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_BROKER_URL": redis.url,
            "CHATREC_RASA_WORKERS": str(workers)}
     if workers > 1:
