@@ -33,7 +33,7 @@ def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, item: 
         answer = calls.write("record_feedback", identity=tracker.sender_id, kind=kind, item=item,
                              client_event_id=event_id, rating=rating)
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(str(error), list(error.suggestions)))
+        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
         return None
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))

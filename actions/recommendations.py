@@ -49,7 +49,7 @@ def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, request: dic
     except NothingToGoOn:
         return [FollowupAction("taste_form")]
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(str(error), list(error.suggestions)))
+        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
         return [SlotSet("constraints", {**request, "similar_to": []})]
     except ServiceUnavailable:
         return show_popular_instead(dispatcher, tracker)
@@ -101,13 +101,13 @@ def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.
     return found
 
 
-def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: str,
+def about_item(dispatcher: CollectingDispatcher, task: str,
                **kwargs: Any) -> dict | None:
     """Run a task about one item; says what went wrong and returns None on failure."""
     try:
         return calls.run(task, **kwargs)
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(str(error), list(error.suggestions)))
+        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
     except ServiceUnavailable:
         dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
     except RecommenderError as error:
@@ -124,7 +124,7 @@ class ActionWhy(Action):
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        found = about_item(dispatcher, tracker, "explain", identity=tracker.sender_id, item=item.reference,
+        found = about_item(dispatcher, "explain", identity=tracker.sender_id, item=item.reference,
                            constraints=context.request(tracker), genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []
@@ -143,7 +143,7 @@ class ActionDetails(Action):
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        found = about_item(dispatcher, tracker, "details", item=item.reference)
+        found = about_item(dispatcher, "details", item=item.reference)
         if found is None:
             return []
         dispatcher.utter_message(text=replies.item_line(found["item"]), buttons=replies.item_buttons(found["item"]))
@@ -161,7 +161,7 @@ class ActionCompare(Action):
         if pair is None:
             dispatcher.utter_message(text="Which two should I compare? For example: \"Fargo or Heat?\"")
             return []
-        found = about_item(dispatcher, tracker, "compare", identity=tracker.sender_id, first=pair[0],
+        found = about_item(dispatcher, "compare", identity=tracker.sender_id, first=pair[0],
                            second=pair[1], genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []

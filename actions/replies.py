@@ -48,7 +48,7 @@ def rating_text(mean: float | None, count: int) -> str:
     return f"Rated {mean:.1f}/5 by {count} {'person' if count == 1 else 'people'}."
 
 
-def unknown_item_text(message: str, suggestions: list) -> str:
+def unknown_item_text(suggestions: list) -> str:
     if suggestions:
         return f"I couldn't find that title. Did you mean {' or '.join(s.label for s in suggestions)}?"
     return "I couldn't find that title in my catalog. Check the spelling, or ask me for a recommendation."

@@ -3,8 +3,14 @@
 Rasa 3.6 checks every action server response with `jsonschema.validate`,
 which first re-validates the constant response schema against the JSON
 Schema meta-schema: 34 ms of the server's single event loop per custom
-action on our 2-core machine, against 1.9 ms with a validator compiled once
-(`make bench-chat`, docs/benchmarks.md). Same schema, same errors.
+action on our 2-core machine for a recommendation reply, against under 2 ms
+with a validator compiled once. Same schema, same errors. For an empty
+reply the commands below time 20.6 ms against 0.011 ms here:
+
+    .venv/bin/python -m timeit -s "import jsonschema; from rasa.core.actions.action import \
+        RemoteAction as R; s = R.action_response_format_spec()" "jsonschema.validate({'events': []}, s)"
+    .venv/bin/python -m timeit -s "from bot.rasa_cli import _response_validator as v" \
+        "v().validate({'events': []})"
 """
 
 from __future__ import annotations

@@ -4,13 +4,11 @@ saved. Configured in the endpoints file that `python -m bot.stack` writes."""
 
 from __future__ import annotations
 
-import json
 import logging
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +17,8 @@ FORGET_ACTION = "action_forget_me"
 
 class ForgettingSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the events not stored yet, as Rasa's store does, unless they include
-        the forget action: then delete the person's stored events."""
-        await self.stream_events(tracker)
+        """Rasa's save, unless the events not stored yet include the forget action:
+        then the person's stored events are deleted."""
         with self.session_scope() as session:
             unsaved = list(self._additional_events(session, tracker))
             if any(isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in unsaved):
@@ -30,10 +27,4 @@ class ForgettingSQLTrackerStore(SQLTrackerStore):
                 session.commit()
                 log.info("forgot a conversation: %d stored events deleted", deleted)
                 return
-            for event in unsaved:
-                data = event.as_dict()
-                session.add(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
-                    action_name=data.get("name"), data=json.dumps(data)))
-            session.commit()
+        await super().save(tracker)

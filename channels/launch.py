@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import signal
+import sys
 from typing import Awaitable, Callable
 
 from bot.stack import Stack, train_missing, write_endpoints
@@ -19,6 +21,8 @@ def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:
         _run(serve(os.environ["CHATREC_RASA_URL"]))
         return
     model = train_missing()
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
+        signal.signal(stop_signal, lambda *_: sys.exit(0))
     stack = Stack()
     endpoints, secrets = write_endpoints(stack.actions_port)
     port = int(os.environ.get("CHATREC_RASA_PORT", "5005"))
