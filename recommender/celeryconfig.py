@@ -66,7 +66,10 @@ def configuration() -> dict:
             "socket_connect_timeout": 1, "socket_timeout": 5, "max_retries": 1,
         }
     if backend.startswith(("redis://", "rediss://")):
-        conf.update(redis_socket_connect_timeout=1, redis_socket_timeout=5, redis_retry_on_timeout=False)
+        conf.update(redis_socket_connect_timeout=1, redis_socket_timeout=5, redis_retry_on_timeout=False,
+                    # reconnecting the result consumer: one quick retry, not Celery's twenty
+                    result_backend_transport_options={"retry_policy": {
+                        "max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}})
     if backend.startswith("db+"):
         conf["database_engine_options"] = {"connect_args": {"timeout": 10}}
     return conf

@@ -36,6 +36,12 @@ def call(task: str, *args: object, timeout: float = DEFAULT_TIMEOUT, app: Celery
         raise ServiceUnavailable(f"No recommender worker answered within {timeout:g} s.") from None
     except (KombuError, BackendError, RedisError, OSError) as error:  # OSError: socket errors
         raise ServiceUnavailable(f"The recommender's message broker is unreachable ({error}).") from None
+    except RuntimeError as error:
+        # Celery's Redis result consumer raises RuntimeError when it cannot reconnect;
+        # it makes a fresh connection on the next call.
+        if not isinstance(error.__cause__, (RedisError, OSError)):
+            raise
+        raise ServiceUnavailable(f"The recommender's result store is unreachable ({error.__cause__}).") from None
     if not answer.get("ok"):
         if answer.get("error") == "unknown_item":
             suggestions = [Item(s["id"], s["title"], s["year"]) for s in answer.get("suggestions", [])]

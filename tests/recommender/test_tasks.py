@@ -192,12 +192,13 @@ def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
     stack = Stack(_env(tmp_path, served_models, server.url), tmp_path / "worker.log")
     try:
         server.stop()
-        started = time.monotonic()
-        with pytest.raises(ServiceUnavailable):
-            stack.call("recommend", "shell:x", 3, genres=["drama"], timeout=5)
-        elapsed = time.monotonic() - started
-        print(f"failed fast in {elapsed:.2f} s")
-        assert elapsed < 2.0, f"took {elapsed:.2f} s"
+        for attempt in range(3):  # later calls meet the result consumer's dead connection
+            started = time.monotonic()
+            with pytest.raises(ServiceUnavailable):
+                stack.call("recommend", "shell:x", 3, genres=["drama"], timeout=5)
+            elapsed = time.monotonic() - started
+            print(f"call {attempt + 1} failed fast in {elapsed:.2f} s")
+            assert elapsed < 2.0, f"call {attempt + 1} took {elapsed:.2f} s"
         server.start()
         deadline = time.monotonic() + 60
         while True:  # the worker reconnects by itself
