@@ -57,7 +57,7 @@ def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 def tracker_store_config(url: str) -> tuple[dict, dict[str, str]]:
     """Rasa's endpoint entry for a SQLAlchemy URL, and the variables it reads (the password)."""
     parsed = make_url(url)
-    config: dict = {"type": "bot.tracker_store.ForgettingSQLTrackerStore",
+    config: dict = {"type": "bot.tracker_store.ConversationStore",
                     "dialect": parsed.get_backend_name(), "db": parsed.database}
     if parsed.host:
         config["url"] = parsed.host

@@ -1,9 +1,11 @@
-"""Rasa's SQL tracker store, plus two things:
+"""Where Rasa keeps conversations: its SQL tracker store (SQLite by default,
+PostgreSQL by configuration) with two additions.
 
-- a cache: the tracker saved at the end of a turn is kept in memory, so the
-  next turn of that conversation reads two numbers from the database instead of
-  replaying every stored event (what Rasa's store does on each message);
-- forgetting: when a conversation runs `action_forget_me`, every stored event
+- A cache. The tracker saved at the end of a turn stays in memory, and the
+  next turn of that conversation reads two numbers from the database (rows in
+  the current session, newest row id) instead of replaying every stored event,
+  which is what Rasa's store does on each message.
+- Forgetting. When a conversation runs `action_forget_me`, every stored event
   of that person is deleted instead of saved.
 
 Configured in the endpoints file that `python -m bot.stack` writes.
@@ -11,6 +13,8 @@ Configured in the endpoints file that `python -m bot.stack` writes.
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import os
 from collections import OrderedDict
@@ -18,8 +22,9 @@ from typing import Any, NamedTuple, Optional
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted
+from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +33,7 @@ DEFAULT_CACHE_SIZE = 256  # conversations per Rasa process
 
 
 class _Stored(NamedTuple):
-    """What the database holds for a conversation's current session."""
+    """What the database holds of a conversation's current session."""
 
     last_id: Optional[int]
     rows: int
@@ -39,61 +44,88 @@ class _Cached(NamedTuple):
     stored: _Stored
 
 
-class CachingSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore that hands the tracker it saved last back on the next retrieve.
+def _forgets(events: list[Event]) -> bool:
+    return any(isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in events)
+
+
+def _put(entries: OrderedDict[str, _Cached], sender_id: str, entry: _Cached, size: int) -> None:
+    """Add as the newest entry, dropping the oldest beyond `size`."""
+    entries[sender_id] = entry
+    entries.move_to_end(sender_id)
+    while len(entries) > size:
+        entries.popitem(last=False)
+
+
+class ConversationStore(SQLTrackerStore):
+    """Rasa's SQLTrackerStore with a per-process cache of trackers, and forgetting.
 
     A cached tracker is used only while the database still holds exactly its
-    events: the same number of rows in the current session and the same newest
-    row id. Another Rasa process writing the conversation, a deletion or a new
-    session all change those numbers, and the tracker is then read from the
-    database as Rasa does. Each tracker is handed out once (Rasa changes the
-    tracker it gets) and comes back into the cache when it is saved.
+    events: as many rows in the current session as the tracker has events, and
+    the same newest row id. Another Rasa process writing the conversation, a
+    deletion or a new session change those numbers, and the tracker is then read
+    from the database as Rasa does. A tracker is handed out once (Rasa changes
+    the tracker it gets) and comes back into the cache when it is saved.
     """
 
     def __init__(self, *args: Any, cache_size: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._handed_out: OrderedDict[str, _Cached] = OrderedDict()  # taken from the cache, not saved yet
         self._cache_size = cache_size or int(os.environ.get("CHATREC_TRACKER_CACHE", DEFAULT_CACHE_SIZE))
 
-    def _stored(self, sender_id: str) -> _Stored:
-        with self.session_scope() as session:
-            events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
-            last_id, rows = events.with_entities(sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)).one()
+    def _stored(self, session: Session, sender_id: str) -> _Stored:
+        events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
+        last_id, rows = events.with_entities(sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)).one()
         return _Stored(last_id, rows)
 
     async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
         cached = self._cache.pop(sender_id, None)
-        if cached is not None and cached.stored == self._stored(sender_id):
-            return cached.tracker
+        if cached is not None:
+            with self.session_scope() as session:
+                if cached.stored == self._stored(session, sender_id):
+                    # Rasa's lock store keeps other writers of this conversation away until
+                    # it saves the tracker, so save() can take these numbers as they are.
+                    _put(self._handed_out, sender_id, cached, self._cache_size)
+                    return cached.tracker
         return await super().retrieve(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(tracker)
-        stored = self._stored(tracker.sender_id)
-        # Not cached after a new session started: the database's current session is shorter.
-        if stored.rows == len(tracker.events):
-            self._cache[tracker.sender_id] = _Cached(tracker, stored)
-            self._cache.move_to_end(tracker.sender_id)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-
-    def forget(self, sender_id: str) -> int:
-        """Delete every stored event of `sender_id`; returns how many."""
-        self._cache.pop(sender_id, None)
+        """Store the events the database does not have yet (Rasa's save; no count query for a
+        tracker from the cache), or delete the person's events if they include the forget action."""
+        await self.stream_events(tracker)
+        sender_id = tracker.sender_id
+        handed_out = self._handed_out.pop(sender_id, None)
         with self.session_scope() as session:
-            deleted = session.query(self.SQLEvent).filter(
-                self.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
+            if handed_out is not None and handed_out.tracker is tracker:
+                before = handed_out.stored
+            else:
+                before = self._stored(session, sender_id)
+            unsaved = list(itertools.islice(tracker.events, before.rows, None))
+            if _forgets(unsaved):
+                self._forget(session, sender_id)
+                return
+            rows = [self._row(sender_id, event) for event in unsaved]
+            session.add_all(rows)
+            session.flush()  # gives the rows their ids
+            after = _Stored(rows[-1].id if rows else before.last_id, before.rows + len(rows))
             session.commit()
-        return deleted
+        # Not cached when a new session started in this turn: the database's current session is shorter.
+        if after.rows == len(tracker.events):
+            self._remember(tracker, after)
 
+    def _row(self, sender_id: str, event: Event) -> Any:
+        data = event.as_dict()
+        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                             intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                             action_name=data.get("name"), data=json.dumps(data))
 
-class ForgettingSQLTrackerStore(CachingSQLTrackerStore):
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Save, unless the events not stored yet include the forget action:
-        then the person's stored events are deleted."""
-        with self.session_scope() as session:
-            unsaved = list(self._additional_events(session, tracker))
-        if any(isinstance(e, ActionExecuted) and e.action_name == FORGET_ACTION for e in unsaved):
-            log.info("forgot a conversation: %d stored events deleted", self.forget(tracker.sender_id))
-            return
-        await super().save(tracker)
+    def _remember(self, tracker: DialogueStateTracker, stored: _Stored) -> None:
+        _put(self._cache, tracker.sender_id, _Cached(tracker, stored), self._cache_size)
+
+    def _forget(self, session: Session, sender_id: str) -> None:
+        self._cache.pop(sender_id, None)
+        self._handed_out.pop(sender_id, None)
+        deleted = session.query(self.SQLEvent).filter(
+            self.SQLEvent.sender_id == sender_id).delete(synchronize_session=False)
+        session.commit()
+        log.info("forgot a conversation: %d stored events deleted", deleted)

@@ -35,6 +35,11 @@ def _threads() -> int:
     return int(os.environ.get("CHATREC_TORCH_THREADS") or max(1, min(4, os.cpu_count() or 1)))
 
 
+def _quantize(config: Dict[Text, Any]) -> bool:
+    override = os.environ.get("CHATREC_BERT_QUANTIZE")
+    return bool(config["quantize"]) if override is None else override.strip().lower() not in ("0", "false", "no")
+
+
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
     is_trainable=True,
@@ -45,7 +50,9 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"epochs": 12, "batch_size": 16, "learning_rate": 5e-5, "head_learning_rate": 1e-3,
-                "max_length": 64, "random_seed": 42, "ranking_length": 10}
+                "max_length": 64, "random_seed": 42, "ranking_length": 10,
+                # serve with int8 linear layers; CHATREC_BERT_QUANTIZE=0/1 overrides a trained model's setting
+                "quantize": True}
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  model: Optional[JointBert] = None) -> None:
@@ -94,10 +101,13 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
              execution_context: ExecutionContext, **kwargs: Any) -> "BertIntentEntityClassifier":
         try:
             with model_storage.read_from(resource) as folder:
-                return cls(config, model_storage, resource, JointBert.load(folder))
+                model = JointBert.load(folder)
         except ValueError:
             log.warning("no trained %s in the model; it will predict nothing", cls.__name__)
             return cls(config, model_storage, resource)
+        if _quantize({**cls.get_default_config(), **config}) and not execution_context.is_finetuning:
+            model.quantize()
+        return cls(config, model_storage, resource, model)
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self._model is None or not messages:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,36 @@ def test_persist_then_load_gives_identical_predictions(model_path):
     for a, b in zip(first, second):
         assert a["intent_ranking"] == b["intent_ranking"]
         assert a["entities"] == b["entities"]
+
+
+def _loaded_model(agent):
+    """The JointBert inside the agent's loaded BERT component."""
+    from bot.components.bert_nlu import BertIntentEntityClassifier
+
+    (component,) = [node._component for node in agent.processor.graph_runner._instantiated_nodes.values()
+                    if isinstance(node._component, BertIntentEntityClassifier)]
+    return component._model
+
+
+def test_served_int8_weights_agree_with_the_trained_fp32_weights(model_path, monkeypatch):
+    import torch
+    from rasa.core.agent import Agent
+
+    texts = ["hello there", "recommend me a sci-fi movie", "why the second one?", "something like heat"]
+    served = _parse(model_path, texts)
+    monkeypatch.setenv("CHATREC_BERT_QUANTIZE", "0")
+    trained = _parse(model_path, texts)
+    for int8, fp32 in zip(served, trained):
+        assert int8["intent"]["name"] == fp32["intent"]["name"]
+        assert abs(int8["intent"]["confidence"] - fp32["intent"]["confidence"]) < 0.1
+        assert [(e["start"], e["end"], e["entity"]) for e in int8["entities"]] == [
+            (e["start"], e["end"], e["entity"]) for e in fp32["entities"]]
+    assert served != trained  # the weights really differ
+    monkeypatch.delenv("CHATREC_BERT_QUANTIZE")
+    model = _loaded_model(Agent.load(model_path))
+    assert model.quantized and any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.model.modules())
+    with pytest.raises(ValueError):
+        model.save(Path("unused"))
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 5000, "🎬🍿🎥", "¿Qué película me recomiendas?",

@@ -15,7 +15,7 @@ def test_sqlite_tracker_store_by_default(tmp_path) -> None:
                       "CHATREC_LOCK_STORE_URL": ""}):
         path, secrets = write_endpoints(5055)
     endpoints = yaml.safe_load(path.read_text())
-    assert endpoints["tracker_store"] == {"type": "bot.tracker_store.ForgettingSQLTrackerStore",
+    assert endpoints["tracker_store"] == {"type": "bot.tracker_store.ConversationStore",
                                           "dialect": "sqlite", "db": str(tmp_path / "tracker.sqlite3")}
     assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
     assert "lock_store" not in endpoints and secrets == {}
@@ -30,7 +30,7 @@ def test_postgres_and_redis_passwords_stay_in_the_environment(tmp_path) -> None:
     assert "s3cret" not in text and "lockpw" not in text
     endpoints = yaml.safe_load(text)
     assert endpoints["tracker_store"] == {
-        "type": "bot.tracker_store.ForgettingSQLTrackerStore", "dialect": "postgresql", "db": "chat",
+        "type": "bot.tracker_store.ConversationStore", "dialect": "postgresql", "db": "chat",
         "url": "db.internal", "port": 6543, "username": "rasa", "password": "${%s}" % TRACKER_PASSWORD_VARIABLE}
     assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6380, "db": 2, "use_ssl": False,
                                        "password": "${%s}" % LOCK_PASSWORD_VARIABLE}

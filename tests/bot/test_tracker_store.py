@@ -10,7 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
 from bot.stack import BOT, tracker_store_config
-from bot.tracker_store import FORGET_ACTION, ForgettingSQLTrackerStore
+from bot.tracker_store import FORGET_ACTION, ConversationStore
 from tests.services import postgres_database
 
 DOMAIN = Domain.load(str(BOT / "domain.yml"))
@@ -25,11 +25,11 @@ def url(request, tmp_path):
             yield database
 
 
-def _store(url: str, **kwargs) -> ForgettingSQLTrackerStore:
+def _store(url: str, **kwargs) -> ConversationStore:
     """The store as Rasa creates it from the endpoints entry that bot.stack writes."""
     config, _ = tracker_store_config(url)
     config.pop("type")
-    return ForgettingSQLTrackerStore(DOMAIN, host=config.pop("url", None), **config, **kwargs)
+    return ConversationStore(DOMAIN, host=config.pop("url", None), **config, **kwargs)
 
 
 def _turn(tracker, text: str, reply: str) -> None:
@@ -60,6 +60,18 @@ def test_a_saved_tracker_is_handed_back_once_and_matches_the_database(url):
     assert fresh.get_slot("liked_genres") == tracker.get_slot("liked_genres") == ["Comedy"]
     again = run(store.retrieve(sender))  # handed out already: read from the database
     assert again is not tracker and _events(again) == _events(tracker)
+
+
+def test_turns_of_a_cached_tracker_are_stored_once(url):
+    store, sender = _store(url), f"test:{uuid.uuid4().hex[:8]}"
+    tracker = run(store.create_tracker(sender))
+    for turn in range(3):
+        tracker = run(store.retrieve(sender))
+        _turn(tracker, f"turn {turn}", "reply")
+        run(store.save(tracker))
+        run(store.save(tracker))  # a second save adds nothing
+    stored = run(_store(url).retrieve(sender))
+    assert _events(stored) == _events(tracker) and len(stored.events) == 1 + 3 * 5
 
 
 def test_a_turn_saved_by_another_process_is_seen(url):
