@@ -153,7 +153,7 @@ def report(ours: dict[int, list[dict]], plain: list[dict], turns: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.bench_chat")
     parser.add_argument("--users", type=int, nargs="+", default=[4, 16])
-    parser.add_argument("--turns", type=int, default=24, help="messages per user")
+    parser.add_argument("--turns", type=int, default=48, help="messages per user")
     parser.add_argument("--rasa-workers", type=int, nargs="+", default=[1, 2],
                         help="Chat-Rec runs, one per number of Rasa server processes")
     args = parser.parse_args()

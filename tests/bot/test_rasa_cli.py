@@ -33,3 +33,39 @@ def test_rasa_test_nlu_on_the_held_out_set(rasa_model: Path, tmp_path: Path) -> 
     assert intents["accuracy"] >= 0.9  # the 12-epoch model: see docs/benchmarks.md
     entities = json.loads((tmp_path / "BertIntentEntityClassifier_report.json").read_text())
     assert entities["weighted avg"]["f1-score"] >= 0.85
+
+
+def test_the_loaded_model_leaves_the_garbage_collectors_view(rasa_model: Path) -> None:
+    import asyncio
+    import gc
+    from types import SimpleNamespace
+
+    from rasa.core import run
+    from rasa.core.utils import AvailableEndpoints
+
+    from bot import rasa_cli
+
+    rasa_cli.patch()
+    app = SimpleNamespace(ctx=SimpleNamespace())
+    gc.unfreeze()
+    try:
+        agent = asyncio.run(run.load_agent_on_start(str(rasa_model), AvailableEndpoints(), None, app, None))
+        assert agent.is_ready() and app.ctx.agent is agent
+        assert gc.get_freeze_count() > 100_000  # the model's objects, frozen once loaded
+    finally:
+        gc.unfreeze()
+
+
+def test_action_responses_are_checked_against_rasas_schema() -> None:
+    import pytest
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    from bot import rasa_cli
+
+    rasa_cli.patch()
+    action = RemoteAction("action_recommend", None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "x", "value": 1}],
+                                           "responses": [{"text": "hi"}]})
+    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+        action._validate_action_result({"events": [{"no_event_key": 1}]})

@@ -186,6 +186,19 @@ def test_killing_a_worker_mid_feedback_loses_and_doubles_nothing(tmp_path, serve
         stack.stop()
 
 
+def test_a_prefork_worker_loads_the_model_before_its_first_task(tmp_path, served_models, redis_server):
+    env = _env(tmp_path, served_models, redis_server.url.rsplit("/", 1)[0] + "/3")
+    log = tmp_path / "worker.log"
+    stack = Stack(env, log, pool="prefork")  # its first task: details
+    try:
+        text = log.read_text()
+        loaded = text.index("serving movielens-100k model")
+        assert loaded < text.index("chatrec.details"), text[-2000:]
+        assert text.count("serving movielens-100k model") == 1  # once, in the parent: children inherit it
+    finally:
+        stack.stop()
+
+
 def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
     server = RedisServer(tmp_path)
     server.start()
