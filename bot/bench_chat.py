@@ -121,12 +121,58 @@ def bench_plain(folder: Path, loads: list[int], turns: int) -> list[dict]:
         server.wait(timeout=30)
 
 
+def _list_turn(tracker, turn: int) -> None:
+    """The events of one recommendation turn: message, action, five items with buttons and a footer."""
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+
+    buttons = [{"title": t, "payload": f'/feedback_positive{{"item_id": "{turn}"}}'} for t in "ABCD"]
+    tracker.update(UserUttered(f"a comedy, please ({turn})", {"name": "request_recommendation", "confidence": 0.99},
+                               [{"entity": "genre", "value": "Comedy", "start": 2, "end": 8}]))
+    tracker.update(ActionExecuted("action_recommend"))
+    for item in range(5):
+        tracker.update(BotUttered(f"{item + 1}. A movie ({1990 + item})", {"buttons": buttons}))
+    tracker.update(BotUttered("Ask me why, or say what you think."))
+    tracker.update(SlotSet("last_list", [str(i) for i in range(5)]))
+    tracker.update(ActionExecuted("action_listen"))
+
+
+def bench_tracker_store(folder: Path, lengths: tuple[int, ...] = (10, 30, 60), repeats: int = 30) -> list[list]:
+    """Median ms to retrieve and save one conversation of `lengths` turns: Rasa's SQL store
+    against ours (bot/tracker_store.py) on SQLite."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from bot.stack import BOT
+    from bot.tracker_store import ConversationStore
+
+    domain = Domain.load(str(BOT / "domain.yml"))
+    rows = []
+    for turns in lengths:
+        database = str(folder / f"trackers-{turns}.sqlite3")
+        ours, rasas = ConversationStore(domain, dialect="sqlite", db=database), SQLTrackerStore(
+            domain, dialect="sqlite", db=database)
+        tracker = asyncio.run(ours.create_tracker("bench"))
+        for turn in range(turns):
+            _list_turn(tracker, turn)
+        asyncio.run(ours.save(tracker))
+        row = [turns, len(tracker.events)]
+        for store in (rasas, ours):
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                asyncio.run(store.save(asyncio.run(store.retrieve("bench"))))
+                times.append((time.perf_counter() - started) * 1000)
+            row.append(f"{statistics.median(times):.1f}")
+        rows.append(row + [f"{float(row[2]) / float(row[3]):.1f}×"])
+    return rows
+
+
 def _row(name: str, result: dict) -> list:
     return [name, result["users"], result["messages"], f"{result['p50_ms']:.0f}", f"{result['p95_ms']:.0f}",
             f"{result['throughput']:.1f}", result["errors"], result["no_reply"]]
 
 
-def report(ours: dict[int, list[dict]], plain: list[dict], turns: int) -> str:
+def report(ours: dict[int, list[dict]], plain: list[dict], turns: int, stores: list[list]) -> str:
     """`ours`: results per number of Rasa server processes."""
     rows = []
     for index, theirs in enumerate(plain):
@@ -147,7 +193,11 @@ def report(ours: dict[int, list[dict]], plain: list[dict], turns: int) -> str:
             "`rasa init` makes it: one process, in-memory tracker store, no custom actions. Everything, the "
             "load generator included, shares the 2 cores. The scripts differ (each bot's own intents). "
             "*errors*: HTTP or connection failures; *no reply*: an empty answer (the plain bot has none "
-            f"for some turns of its script: {silent}).\n\n{table}\n")
+            f"for some turns of its script: {silent}).\n\n{table}\n\n"
+            "Tracker store, one conversation on SQLite, median of 30 retrieve + save cycles (what each "
+            "message costs the Rasa process), Rasa's `SQLTrackerStore` against ours (`bot/tracker_store.py`):"
+            "\n\n" + tabulate(stores, headers=["turns", "events", "Rasa's ms", "ours ms", "ratio"],
+                                tablefmt="github") + "\n")
 
 
 def main() -> None:
@@ -165,7 +215,7 @@ def main() -> None:
     plain = bench_plain(folder, args.users, args.turns)
     ours = {workers: bench_ours(folder / f"ours-{workers}", args.users, args.turns, workers)
             for workers in args.rasa_workers}
-    text = report(ours, plain, args.turns)
+    text = report(ours, plain, args.turns, bench_tracker_store(folder))
     print(text)
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "bench-chat.json").write_text(json.dumps({"ours": ours, "plain": plain}, indent=2))

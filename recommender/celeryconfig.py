@@ -66,6 +66,7 @@ def configuration() -> dict:
             "socket_connect_timeout": 1, "socket_timeout": 5, "max_retries": 1,
         }
     if backend.startswith(("redis://", "rediss://")):
+        conf["result_backend"] = f"recommender.redis_results:RedisBackend+{backend}"
         conf.update(redis_socket_connect_timeout=1, redis_socket_timeout=5, redis_retry_on_timeout=False,
                     # reconnecting the result consumer: one quick retry, not Celery's twenty
                     result_backend_transport_options={"retry_policy": {

@@ -204,6 +204,8 @@ def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
     server.start()
     stack = Stack(_env(tmp_path, served_models, server.url), tmp_path / "worker.log")
     try:
+        pubsub = stack.app.backend.result_consumer._pubsub  # connected by the first call
+        assert pubsub is not None and pubsub.connection is not None
         server.stop()
         for attempt in range(3):  # later calls meet the result consumer's dead connection
             started = time.monotonic()
@@ -212,6 +214,8 @@ def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
             elapsed = time.monotonic() - started
             print(f"call {attempt + 1} failed fast in {elapsed:.2f} s")
             assert elapsed < 2.0, f"call {attempt + 1} took {elapsed:.2f} s"
+        # closed when dropped, not left to the garbage collector (recommender/redis_results.py)
+        assert stack.app.backend.result_consumer._pubsub is not pubsub and pubsub.connection is None
         server.start()
         deadline = time.monotonic() + 60
         while True:  # the worker reconnects by itself
