@@ -135,16 +135,28 @@ async def serving_http(app: AsyncApp, listen: str = "127.0.0.1", port: int = 300
         await runner.cleanup()
 
 
+@asynccontextmanager
+async def serving_socket_mode(app: AsyncApp, app_token: str) -> AsyncIterator[None]:
+    """Bolt over Slack's Socket Mode WebSocket (development: no public URL needed)."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(app, app_token)
+    await handler.connect_async()
+    try:
+        yield
+    finally:
+        await handler.close_async()
+
+
 async def serve(rasa_url: str) -> None:
     rasa = RasaClient(rasa_url)
     app = build(os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_SIGNING_SECRET"], rasa,
                 os.environ.get("SLACK_API_URL"))
     try:
         if os.environ.get("SLACK_APP_TOKEN"):
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-            log.info("Slack adapter in Socket Mode; Ctrl-C stops")
-            await AsyncSocketModeHandler(app, os.environ["SLACK_APP_TOKEN"]).start_async()
+            async with serving_socket_mode(app, os.environ["SLACK_APP_TOKEN"]):
+                log.info("Slack adapter in Socket Mode; Ctrl-C stops")
+                await asyncio.Event().wait()
         else:
             listen, _, port = os.environ.get("SLACK_LISTEN", "127.0.0.1:3000").partition(":")
             async with serving_http(app, listen, int(port or 3000)) as url:

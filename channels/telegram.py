@@ -9,6 +9,7 @@ replies come back as HTML-escaped messages (split at Telegram's 4096
 characters) with recommendation buttons as inline keyboards, whose presses
 are acknowledged and sent on as the button's payload. A typing indicator
 shows while the bot thinks; an update delivered twice is handled once.
+Different chats are served concurrently, each chat's updates in order.
 
 Environment: TELEGRAM_BOT_TOKEN (required), TELEGRAM_WEBHOOK_URL,
 TELEGRAM_SECRET_TOKEN (required with a webhook), TELEGRAM_LISTEN
@@ -23,16 +24,17 @@ import hmac
 import html
 import logging
 import os
+import weakref
 from collections import OrderedDict
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Awaitable
 from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, MessageLimit, ParseMode
-from telegram.ext import (Application, ApplicationHandlerStop, CallbackQueryHandler, CommandHandler,
-                          ContextTypes, MessageHandler, TypeHandler, filters)
+from telegram.ext import (Application, ApplicationHandlerStop, BaseUpdateProcessor, CallbackQueryHandler,
+                          CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
 
 from channels.rasa_client import APOLOGY, BotUnavailable, Button, RasaClient
 
@@ -40,6 +42,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REMEMBERED_UPDATES = 10_000
+CONCURRENT_UPDATES = 32
 COMMANDS = {"start": "/greet", "help": "/help", "forget": "/forget_me"}  # command -> bot payload
 
 
@@ -108,8 +111,32 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await relay(update, context, query.data)
 
 
+class OneChatAtATime(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; those of one chat in the order they came,
+    so that a slow reply to one person does not hold up everyone else."""
+
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._chats.setdefault(chat.id, asyncio.Lock())
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
 def build(token: str, rasa: RasaClient, api_url: str | None = None) -> Application:
-    builder = Application.builder().token(token)
+    builder = Application.builder().token(token).concurrent_updates(OneChatAtATime())
     if api_url:
         builder = builder.base_url(f"{api_url.rstrip('/')}/bot").base_file_url(f"{api_url.rstrip('/')}/file/bot")
     application = builder.build()

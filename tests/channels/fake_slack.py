@@ -1,6 +1,8 @@
 """A local server that speaks the Slack Web API methods the adapter uses
-(auth.test, chat.postMessage), recording every call, plus helpers that send
-signed Events API and interactivity requests the way Slack does."""
+(auth.test, chat.postMessage, apps.connections.open), recording every call;
+helpers that send signed Events API and interactivity requests the way Slack
+does; and a Socket Mode WebSocket that delivers the same payloads in
+envelopes and records the app's acknowledgements."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import asyncio
 import itertools
 import json
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -27,6 +30,8 @@ class FakeSlack:
         self.calls: list[tuple[str, dict]] = []
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self.socket: web.WebSocketResponse | None = None  # the app's Socket Mode connection
+        self.acks: set[str] = set()  # envelope ids the app acknowledged
 
     @property
     def api_url(self) -> str:
@@ -35,6 +40,7 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/api/{method}", self._handle)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
@@ -66,7 +72,40 @@ class FakeSlack:
             return web.json_response({"ok": True, "channel": params["channel"], "ts": ts,
                                       "message": {"type": "message", "text": params.get("text"), "ts": ts,
                                                   "user": BOT_USER, "bot_id": "B0BOT"}})
+        if method == "apps.connections.open":
+            return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"})
         return web.json_response({"ok": False, "error": "unknown_method"})
+
+    # ---- Socket Mode ----------------------------------------------------------
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1,
+                                "connection_info": {"app_id": "A0APP"}, "debug_info": {"host": "fake"}})
+        self.socket = socket
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                self.acks.add(json.loads(message.data).get("envelope_id"))
+        return socket
+
+    async def wait_for_socket(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.socket is None:
+            if time.monotonic() > deadline:
+                raise AssertionError("the app never opened its Socket Mode connection")
+            await asyncio.sleep(0.05)
+
+    async def deliver(self, kind: str, payload: dict, timeout: float = 3.0) -> float:
+        """Send one envelope over the socket; seconds until the app acknowledged it."""
+        envelope_id = str(uuid.uuid4())
+        started = time.monotonic()
+        await self.socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
+                                     "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""})
+        while envelope_id not in self.acks:
+            if time.monotonic() - started > timeout:
+                raise AssertionError(f"envelope {envelope_id} ({kind}) not acknowledged within {timeout} s")
+            await asyncio.sleep(0.01)
+        return time.monotonic() - started
 
     # ---- requests Slack sends to the app -------------------------------------
     def signed_headers(self, body: str, content_type: str, forged: bool = False) -> dict:
@@ -79,8 +118,7 @@ class FakeSlack:
 
     async def send_event(self, url: str, event: dict, event_id: str, retry: int | None = None,
                          forged: bool = False) -> Answer:
-        body = json.dumps({"token": "legacy", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
-                           "event": event, "event_id": event_id, "event_time": int(time.time())})
+        body = json.dumps(event_callback(event, event_id))
         headers = self.signed_headers(body, "application/json", forged)
         if retry is not None:
             headers.update({"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"})
@@ -88,14 +126,7 @@ class FakeSlack:
 
     async def press_button(self, url: str, user: str, channel: str, button: dict,
                            thread_ts: str | None = None) -> Answer:
-        payload = {"type": "block_actions", "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM},
-                   "api_app_id": "A0APP", "token": "legacy", "trigger_id": "1.2.3", "response_url": url,
-                   "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel},
-                   "message": {"type": "message", "ts": "1.000001", "text": "x",
-                               **({"thread_ts": thread_ts} if thread_ts else {})},
-                   "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b1",
-                                "value": button["value"], "text": button["text"], "action_ts": "1.1"}]}
-        body = urlencode({"payload": json.dumps(payload)})
+        body = urlencode({"payload": json.dumps(block_actions(user, channel, button, thread_ts))})
         return await self._post(url, body, self.signed_headers(body, "application/x-www-form-urlencoded"))
 
     async def url_verification(self, url: str, challenge: str) -> Answer:
@@ -107,6 +138,24 @@ class FakeSlack:
         async with aiohttp.ClientSession() as http:
             async with http.post(url, data=body.encode(), headers=headers) as response:
                 return Answer(response.status, await response.text())
+
+
+def event_callback(event: dict, event_id: str) -> dict:
+    """What Slack sends for a subscribed event (Events API body, Socket Mode payload)."""
+    return {"token": "legacy", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
+            "event": event, "event_id": event_id, "event_time": int(time.time())}
+
+
+def block_actions(user: str, channel: str, button: dict, thread_ts: str | None = None) -> dict:
+    """What Slack sends when a person presses a button of a message."""
+    return {"type": "block_actions", "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM},
+            "api_app_id": "A0APP", "token": "legacy", "trigger_id": "1.2.3",
+            "response_url": "https://hooks.slack.invalid/actions/1",
+            "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel},
+            "message": {"type": "message", "ts": "1.000001", "text": "x",
+                        **({"thread_ts": thread_ts} if thread_ts else {})},
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b1",
+                         "value": button["value"], "text": button["text"], "action_ts": "1.1"}]}
 
 
 @dataclass(frozen=True)

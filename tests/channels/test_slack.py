@@ -13,10 +13,10 @@ from typing import AsyncIterator
 
 from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, RasaClient, Reply
-from channels.slack import blocks, build, escape, serving_http
+from channels.slack import blocks, build, escape, serving_http, serving_socket_mode
 from recommender.feedback import FeedbackStore
 from recommender.localstack import free_port, wait_for_port
-from tests.channels.fake_slack import BOT_USER, TEAM, FakeSlack
+from tests.channels.fake_slack import BOT_USER, TEAM, FakeSlack, block_actions, event_callback
 from tests.chat import Chat
 
 SIGNING_SECRET = "test-signing-secret"
@@ -64,6 +64,32 @@ def test_a_recommendation_round_trip_and_a_button_press(chat: Chat) -> None:
             item_id = json.loads(like["value"].removeprefix("/feedback_positive"))["item_id"]
             store = FeedbackStore(chat.env["CHATREC_DATABASE_URL"])
             assert item_id in store.feedback(f"slack:{TEAM}:U1").liked
+
+    asyncio.run(scenario())
+
+
+def test_socket_mode_round_trip_and_button_press(chat: Chat) -> None:
+    """The same conversation over Socket Mode: envelopes acknowledged at once, replies over the Web API."""
+    async def scenario() -> None:
+        api = FakeSlack(SIGNING_SECRET)
+        await api.start()
+        rasa = RasaClient(chat.url, timeout=30)
+        try:
+            async with serving_socket_mode(build("xoxb-test", SIGNING_SECRET, rasa, api.api_url), "xapp-test"):
+                await api.wait_for_socket()
+                assert "apps.connections.open" in [method for method, _ in api.calls]
+                waited = await api.deliver("events_api", event_callback(
+                    direct_message("U7", "recommend a comedy from the 90s"), "EvS1"))
+                assert waited < 3
+                posts = await api.wait_for_posts(7)
+                like = buttons_of(posts[1])[0]
+                await api.deliver("interactive", block_actions("U7", "DU7", like))
+                assert "Glad you like" in (await api.wait_for_posts(8))[-1]["text"]
+                item_id = json.loads(like["value"].removeprefix("/feedback_positive"))["item_id"]
+                assert item_id in FeedbackStore(chat.env["CHATREC_DATABASE_URL"]).feedback(f"slack:{TEAM}:U7").liked
+        finally:
+            await rasa.close()
+            await api.stop()
 
     asyncio.run(scenario())
 

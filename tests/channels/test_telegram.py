@@ -10,10 +10,12 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import aiohttp
+from telegram import Chat as TelegramChat
+from telegram import Message, Update
 
 from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, RasaClient
-from channels.telegram import SECRET_HEADER, build, keyboard, running, split_text
+from channels.telegram import SECRET_HEADER, OneChatAtATime, build, keyboard, running, split_text
 from recommender.feedback import FeedbackStore
 from recommender.localstack import free_port
 from tests.channels.fake_telegram import FakeTelegram
@@ -160,5 +162,36 @@ def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat) -> None
             await api.stop()
         assert "Telegram adapter running" in output
         assert TOKEN not in output and "hello there" not in output  # never log tokens or message text
+
+    asyncio.run(scenario())
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    from datetime import datetime, timezone
+
+    return Update(update_id, message=Message(update_id, datetime.now(timezone.utc),
+                                             TelegramChat(chat_id, "private"), text="hi"))
+
+
+def test_chats_are_served_concurrently_and_each_chat_in_order() -> None:
+    async def scenario() -> None:
+        processor = OneChatAtATime()
+        order: list[str] = []
+        first_may_end = asyncio.Event()
+
+        async def handle(name: str, wait: asyncio.Event | None = None) -> None:
+            order.append(f"{name} start")
+            if wait is not None:
+                await wait.wait()
+            order.append(f"{name} end")
+
+        first = asyncio.create_task(processor.process_update(_update(1, 5), handle("a1", first_may_end)))
+        second = asyncio.create_task(processor.process_update(_update(2, 5), handle("a2")))
+        other = asyncio.create_task(processor.process_update(_update(3, 6), handle("b1")))
+        await other  # chat 6 is served while chat 5's first update is still running
+        assert order == ["a1 start", "b1 start", "b1 end"]
+        first_may_end.set()
+        await asyncio.gather(first, second)
+        assert order[3:] == ["a1 end", "a2 start", "a2 end"]
 
     asyncio.run(scenario())
