@@ -37,7 +37,7 @@ from sqlalchemy.engine import make_url
 from bot import catalog_nlu
 from recommender import settings
 from recommender.datasets import load_dataset
-from recommender.localstack import Worker
+from recommender.localstack import Worker, descendants, running
 
 ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
@@ -185,14 +185,26 @@ class Stack:
 
 
 def _stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
+    """Stop `process` and whatever it started (`rasa interactive` forks a visualisation server)."""
+    if process is None:
         return
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    below = descendants(process.pid)
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pid in below:  # orphans now: not ours to wait for
+        if running(pid):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in below:
+        if running(pid):
+            os.kill(pid, signal.SIGKILL)
 
 
 def main() -> None:
@@ -201,8 +213,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("CHATREC_RASA_PORT", "5005")))
     parser.add_argument("--conversation-id", default=f"shell:{os.environ.get('USER', 'me')}",
                         help="who you are in `shell` mode (your feedback is kept under this id)")
+    parser.add_argument("--model", type=Path,
+                        help="a trained Rasa model (file or folder) to use instead of training what is missing")
     args = parser.parse_args()
-    model = train_missing()
+    model = args.model or train_missing()
     if args.mode == "train":
         return
     stack = Stack()
@@ -217,14 +231,18 @@ def main() -> None:
             print(f"Rasa is listening on http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
             stack.rasa.wait()
         elif args.mode == "shell":
-            subprocess.run(rasa("shell", "--model", str(model), "--endpoints", str(endpoints), "--port",
-                                str(args.port), "--conversation-id", args.conversation_id),
-                           cwd=ROOT, env={**stack.env, **SERVING, **secrets})
+            stack.rasa = subprocess.Popen(
+                rasa("shell", "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),
+                     "--conversation-id", args.conversation_id),
+                cwd=ROOT, env={**stack.env, **SERVING, **secrets})
+            stack.rasa.wait()
         else:
-            subprocess.run(rasa("interactive", "--model", str(model), "--endpoints", str(endpoints),
-                                "--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain.yml"),
-                                "--data", str(BOT / "data"), "--port", str(args.port)),
-                           cwd=ROOT, env={**stack.env, **SERVING, **secrets})
+            stack.rasa = subprocess.Popen(
+                rasa("interactive", "--model", str(model), "--endpoints", str(endpoints), "--config",
+                     str(BOT / "config.yml"), "--domain", str(BOT / "domain.yml"), "--data", str(BOT / "data"),
+                     "--port", str(args.port)),
+                cwd=ROOT, env={**stack.env, **SERVING, **secrets})
+            stack.rasa.wait()
     except KeyboardInterrupt:
         pass
     finally:
