@@ -48,11 +48,18 @@ def run(coroutine):
     return asyncio.run(coroutine)
 
 
-def test_a_saved_tracker_is_handed_back_once_and_matches_the_database(url):
-    store, sender = _store(url), f"test:{uuid.uuid4().hex[:8]}"
+def _one_turn_saved(store: ConversationStore, text: str = "a comedy"):
+    """A new conversation with one saved turn; returns its sender id and tracker."""
+    sender = f"test:{uuid.uuid4().hex[:8]}"
     tracker = run(store.create_tracker(sender))
-    _turn(tracker, "a comedy", "Here are three comedies")
+    _turn(tracker, text, "one")
     run(store.save(tracker))
+    return sender, tracker
+
+
+def test_a_saved_tracker_is_handed_back_once_and_matches_the_database(url):
+    store = _store(url)
+    sender, tracker = _one_turn_saved(store)
 
     assert run(store.retrieve(sender)) is tracker  # from the cache
     fresh = run(_store(url).retrieve(sender))  # another process reads the database
@@ -75,10 +82,8 @@ def test_turns_of_a_cached_tracker_are_stored_once(url):
 
 
 def test_a_turn_saved_by_another_process_is_seen(url):
-    here, there, sender = _store(url), _store(url), f"test:{uuid.uuid4().hex[:8]}"
-    tracker = run(here.create_tracker(sender))
-    _turn(tracker, "a comedy", "one")
-    run(here.save(tracker))
+    here, there = _store(url), _store(url)
+    sender, tracker = _one_turn_saved(here)
 
     theirs = run(there.retrieve(sender))
     _turn(theirs, "from the 90s", "two")
@@ -90,10 +95,8 @@ def test_a_turn_saved_by_another_process_is_seen(url):
 
 
 def test_a_new_session_is_read_from_the_database(url):
-    store, sender = _store(url), f"test:{uuid.uuid4().hex[:8]}"
-    tracker = run(store.create_tracker(sender))
-    _turn(tracker, "a comedy", "one")
-    run(store.save(tracker))
+    store = _store(url)
+    sender, _ = _one_turn_saved(store)
     tracker = run(store.retrieve(sender))
     tracker.update(ActionExecuted("action_session_start"))
     tracker.update(SessionStarted())
@@ -110,10 +113,8 @@ def test_a_new_session_is_read_from_the_database(url):
 
 
 def test_forget_action_deletes_the_conversation_and_its_cached_tracker(url):
-    store, sender = _store(url), f"test:{uuid.uuid4().hex[:8]}"
-    tracker = run(store.create_tracker(sender))
-    _turn(tracker, "a comedy", "one")
-    run(store.save(tracker))
+    store = _store(url)
+    sender, _ = _one_turn_saved(store)
     tracker = run(store.retrieve(sender))
     tracker.update(ActionExecuted(FORGET_ACTION))
     run(store.save(tracker))
