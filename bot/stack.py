@@ -230,17 +230,13 @@ def main() -> None:
             stack.start_server(model, args.port, endpoints, secrets)
             print(f"Rasa is listening on http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
             stack.rasa.wait()
-        elif args.mode == "shell":
+        else:  # shell or interactive, in the foreground
+            extra = (["--conversation-id", args.conversation_id] if args.mode == "shell" else
+                     ["--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain.yml"),
+                      "--data", str(BOT / "data")])
             stack.rasa = subprocess.Popen(
-                rasa("shell", "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),
-                     "--conversation-id", args.conversation_id),
-                cwd=ROOT, env={**stack.env, **SERVING, **secrets})
-            stack.rasa.wait()
-        else:
-            stack.rasa = subprocess.Popen(
-                rasa("interactive", "--model", str(model), "--endpoints", str(endpoints), "--config",
-                     str(BOT / "config.yml"), "--domain", str(BOT / "domain.yml"), "--data", str(BOT / "data"),
-                     "--port", str(args.port)),
+                rasa(args.mode, "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),
+                     *extra),
                 cwd=ROOT, env={**stack.env, **SERVING, **secrets})
             stack.rasa.wait()
     except KeyboardInterrupt:

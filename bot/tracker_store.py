@@ -71,7 +71,8 @@ class ConversationStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._handed_out: OrderedDict[str, _Cached] = OrderedDict()  # taken from the cache, not saved yet
-        self._cache_size = cache_size or int(os.environ.get("CHATREC_TRACKER_CACHE", DEFAULT_CACHE_SIZE))
+        self._cache_size = (cache_size if cache_size is not None
+                            else int(os.environ.get("CHATREC_TRACKER_CACHE", DEFAULT_CACHE_SIZE)))  # 0: no cache
 
     def _stored(self, session: Session, sender_id: str) -> _Stored:
         events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)

@@ -61,14 +61,20 @@ class RedisServer:
             self.process = None
 
 
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid` (children, their children...), from /proc."""
+def _parents() -> dict[int, int]:
+    """Parent pid of every process, from /proc."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError):
             continue  # gone meanwhile
+    return parents
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (children, their children...)."""
+    parents = _parents()
     found, frontier = set(), {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
@@ -122,15 +128,7 @@ class Worker:
 
     def children(self) -> list[int]:
         """Pids of the pool processes (the ones that run tasks)."""
-        found = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == self.process.pid:
-                found.append(int(stat.parent.name))
-        return found
+        return [pid for pid, parent in _parents().items() if parent == self.process.pid]
 
     def stop(self) -> None:
         if self.process is None:

@@ -129,3 +129,10 @@ def test_the_cache_keeps_the_most_recent_conversations(url):
     trackers = [run(store.create_tracker(s)) for s in senders]
     assert run(store.retrieve(senders[0])) is not trackers[0]  # pushed out by the later two
     assert run(store.retrieve(senders[2])) is trackers[2]
+
+
+def test_a_cache_of_size_zero_reads_every_turn_from_the_database(url):
+    store = _store(url, cache_size=0)
+    sender, tracker = _one_turn_saved(store)
+    again = run(store.retrieve(sender))
+    assert again is not tracker and _events(again) == _events(tracker)
