@@ -1,40 +1,65 @@
-"""The recommender's Celery tasks as the actions call them: with a timeout,
-a popular list when no worker answers, and feedback kept for later."""
+"""The recommender's Celery tasks as the actions call them: awaited without
+blocking the action server's event loop (each wait sits in a thread of its
+own, so one slow answer holds no other conversation), with a timeout, a
+popular list when no worker answers, and writes kept for later."""
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from actions import outbox
-from recommender import artifacts, settings
+from recommender import artifacts, metrics, settings
 from recommender.client import ServiceUnavailable, call
 
 log = logging.getLogger(__name__)
 
+# One thread per conversation waiting on the recommender; more conversations than this queue up.
+WAITING = ThreadPoolExecutor(max_workers=int(os.environ.get("CHATREC_ACTION_THREADS", "64")),
+                             thread_name_prefix="recommender-call")
+
 
 def timeout() -> float:
-    """Seconds to wait for a worker (CHATREC_TASK_TIMEOUT, default 5)."""
+    """Seconds to wait for a live worker (CHATREC_TASK_TIMEOUT, default 5)."""
     return float(os.environ.get("CHATREC_TASK_TIMEOUT", "5"))
 
 
-def run(task: str, *args: object, **kwargs: object) -> dict:
-    """Run `chatrec.<task>`; raises ServiceUnavailable or the recommender's error.
-    Once a worker answers, writes kept in the outbox are sent too."""
+def _call_then_flush(task: str, args: tuple, kwargs: dict) -> dict:
     answer = call(task, *args, timeout=timeout(), **kwargs)
-    if outbox.pending():
+    if outbox.pending():  # a worker answers again: send what was kept
         outbox.flush(lambda name, **kept: call(name, timeout=timeout(), **kept))
     return answer
 
 
-def write(task: str, **kwargs: object) -> dict | None:
+async def in_thread(function, *args, **kwargs):
+    """Run a blocking function in the waiting pool and await it."""
+    return await asyncio.get_running_loop().run_in_executor(WAITING, functools.partial(function, *args, **kwargs))
+
+
+async def run(task: str, *args: object, **kwargs: object) -> dict:
+    """Run `chatrec.<task>`; raises ServiceUnavailable or the recommender's error.
+    Once a worker answers, writes kept in the outbox are sent too."""
+    return await in_thread(_call_then_flush, task, args, kwargs)
+
+
+async def write(task: str, **kwargs: object) -> dict | None:
     """A write (feedback, forget): done now, or kept for later (None) when no worker answers."""
     try:
-        return run(task, **kwargs)
+        return await run(task, **kwargs)
     except ServiceUnavailable:
         log.warning("recommender unavailable: %s kept in the outbox", task)
-        outbox.put(task, **kwargs)
+        metrics.FALLBACKS.labels("write_kept").inc()
+        await in_thread(outbox.put, task, **kwargs)
         return None
+
+
+async def forget(identity: str) -> dict | None:
+    """Forget a person: their kept writes go first, so no replay can bring them back."""
+    await in_thread(outbox.drop, identity)
+    return await write("forget_user", identity=identity)
 
 
 def popular(k: int, exclude: set[str] = frozenset()) -> list[dict]:

@@ -5,6 +5,7 @@ second one" means."""
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 
 from rasa_sdk import Tracker
@@ -31,6 +32,15 @@ def message_id(tracker: Tracker) -> str:
         if event.get("event") == "user":
             return f"{tracker.sender_id}@{event.get('timestamp')}"
     return tracker.sender_id
+
+
+def message_time(tracker: Tracker) -> float:
+    """When the person sent the latest message (unix seconds): what their writes carry, so
+    that a write replayed after they asked to be forgotten is refused."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user" and event.get("timestamp"):
+            return float(event["timestamp"])
+    return time.time()
 
 
 def request(tracker: Tracker) -> dict:

@@ -25,13 +25,13 @@ THANKS = {
 QUEUED = " (My recommender is down right now; I'll store this as soon as it is back.)"
 
 
-def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, item: str,
-           rating: float | None = None, event: str | None = None) -> dict | None:
+async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, item: str,
+                 rating: float | None = None, event: str | None = None) -> dict | None:
     """Record one piece of feedback; returns the stored item, or {} when it was queued."""
     event_id = f"{context.message_id(tracker)}:{event or kind}:{item}"
     try:
-        answer = calls.write("record_feedback", identity=tracker.sender_id, kind=kind, item=item,
-                             client_event_id=event_id, rating=rating)
+        answer = await calls.write("record_feedback", identity=tracker.sender_id, kind=kind, item=item,
+                                   client_event_id=event_id, rating=rating, made_at=context.message_time(tracker))
     except UnknownItem as error:
         dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
         return None
@@ -47,8 +47,8 @@ class ActionFeedback(Action):
     def name(self) -> str:
         return "action_feedback"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         kind = KINDS.get(tracker.latest_message.get("intent", {}).get("name"), "like")
         stars = None
         if kind == "rating":
@@ -60,7 +60,7 @@ class ActionFeedback(Action):
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        stored = record(dispatcher, tracker, kind, item.reference, stars)
+        stored = await record(dispatcher, tracker, kind, item.reference, stars)
         if stored is None:
             return []
         label = stored.get("label", item.label)
@@ -75,8 +75,8 @@ class ActionNotePreference(Action):
     def name(self) -> str:
         return "action_note_preference"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         negative = context.is_negative(str(tracker.latest_message.get("text") or ""))
         genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
         if not genres and not titles:
@@ -88,7 +88,7 @@ class ActionNotePreference(Action):
             events += self._genre_events(tracker, genres, negative)
             noted += genres
         for title in titles:
-            stored = record(dispatcher, tracker, "dislike" if negative else "like", title, event="said")
+            stored = await record(dispatcher, tracker, "dislike" if negative else "like", title, event="said")
             if stored is not None:
                 noted.append(stored.get("label", title))
         if not noted:
@@ -114,8 +114,8 @@ class ActionStartOver(Action):
     def name(self) -> str:
         return "action_start_over"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         dispatcher.utter_message(text="Okay, a fresh start: no filters. What would you like to watch?")
         return [SlotSet("constraints", None), SlotSet("request_id", None), SlotSet("last_list", None),
                 SlotSet("last_item", None)]
@@ -127,9 +127,9 @@ class ActionForgetMe(Action):
     def name(self) -> str:
         return "action_forget_me"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
-        answer = calls.write("forget_user", identity=tracker.sender_id)
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        answer = await calls.forget(tracker.sender_id)
         if answer is None:
             dispatcher.utter_message(text="Your conversation is deleted; your ratings will be deleted "
                                           "as soon as my recommender is back.")
@@ -144,15 +144,15 @@ class ValidateTasteForm(FormValidationAction):
     def name(self) -> str:
         return "validate_taste_form"
 
-    def validate_taste(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
-                       domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_taste(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: dict[str, Any]) -> dict[str, Any]:
         if value == "anything":
             return {"taste": "anything"}
         genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
         if genres:
             liked = list(dict.fromkeys((tracker.get_slot("liked_genres") or []) + genres))
             return {"taste": genres[0], "liked_genres": liked}
-        if titles and record(dispatcher, tracker, "like", titles[0], event="said") is not None:
+        if titles and await record(dispatcher, tracker, "like", titles[0], event="said") is not None:
             return {"taste": titles[0]}
         dispatcher.utter_message(text="I didn't catch a genre or a title there.")
         return {"taste": None}

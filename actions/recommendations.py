@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, replies
+from recommender import metrics
 from recommender.client import ServiceUnavailable
 from recommender.errors import NothingToGoOn, RecommenderError, UnknownItem
 
@@ -28,6 +29,7 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     """The fallback when no worker answers: say so in one line, then popular picks."""
     shown = {item["id"] for item in tracker.get_slot("last_list") or []}
     items = calls.popular(PAGE, exclude=shown)
+    metrics.FALLBACKS.labels("popular" if items else "try_again").inc()
     if not items:
         dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
         return []
@@ -35,17 +37,18 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     return context.slot_changes(tracker, last_list=replies.remembered(items), last_item=None)
 
 
-def fetch_page(tracker: Tracker, request: dict, request_id: str) -> dict:
-    return calls.run("recommend", tracker.sender_id, k=PAGE, constraints=request,
-                     genres=tracker.get_slot("liked_genres") or [], request_id=request_id,
-                     require_taste=tracker.get_slot("taste") != "anything")
+async def fetch_page(tracker: Tracker, request: dict, request_id: str) -> dict:
+    return await calls.run("recommend", tracker.sender_id, k=PAGE, constraints=request,
+                           genres=tracker.get_slot("liked_genres") or [], request_id=request_id,
+                           require_taste=tracker.get_slot("taste") != "anything",
+                           made_at=context.message_time(tracker))
 
 
-def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, request: dict, request_id: str,
+async def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, request: dict, request_id: str,
                 header: str) -> list[EventType]:
     """Fetch one page for `request` and show it, or say why there is none."""
     try:
-        found = fetch_page(tracker, request, request_id)
+        found = await fetch_page(tracker, request, request_id)
     except NothingToGoOn:
         return [FollowupAction("taste_form")]
     except UnknownItem as error:
@@ -68,22 +71,22 @@ class ActionRecommend(Action):
     def name(self) -> str:
         return "action_recommend"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         request = context.updated_request(tracker)
         header = f"Here are {replies.describe_request(request)} for you:"
-        return answer_page(dispatcher, tracker, request, uuid.uuid4().hex, header)
+        return await answer_page(dispatcher, tracker, request, uuid.uuid4().hex, header)
 
 
 class ActionMore(Action):
     def name(self) -> str:
         return "action_more"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         request = context.request(tracker)
         request_id = tracker.get_slot("request_id") or uuid.uuid4().hex
-        return answer_page(dispatcher, tracker, request, request_id,
+        return await answer_page(dispatcher, tracker, request, request_id,
                            f"More {replies.describe_request(request)}:")
 
 
@@ -101,14 +104,15 @@ def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.
     return found
 
 
-def about_item(dispatcher: CollectingDispatcher, task: str,
-               **kwargs: Any) -> dict | None:
+async def about_item(dispatcher: CollectingDispatcher, task: str,
+                     **kwargs: Any) -> dict | None:
     """Run a task about one item; says what went wrong and returns None on failure."""
     try:
-        return calls.run(task, **kwargs)
+        return await calls.run(task, **kwargs)
     except UnknownItem as error:
         dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
     except ServiceUnavailable:
+        metrics.FALLBACKS.labels("try_again").inc()
         dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
@@ -119,12 +123,12 @@ class ActionWhy(Action):
     def name(self) -> str:
         return "action_why"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        found = about_item(dispatcher, "explain", identity=tracker.sender_id, item=item.reference,
+        found = await about_item(dispatcher, "explain", identity=tracker.sender_id, item=item.reference,
                            constraints=context.request(tracker), genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []
@@ -138,12 +142,12 @@ class ActionDetails(Action):
     def name(self) -> str:
         return "action_details"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        found = about_item(dispatcher, "details", item=item.reference)
+        found = await about_item(dispatcher, "details", item=item.reference)
         if found is None:
             return []
         dispatcher.utter_message(text=replies.item_line(found["item"]), buttons=replies.item_buttons(found["item"]))
@@ -155,13 +159,13 @@ class ActionCompare(Action):
     def name(self) -> str:
         return "action_compare"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
         pair = context.item_pair(tracker)
         if pair is None:
             dispatcher.utter_message(text="Which two should I compare? For example: \"Fargo or Heat?\"")
             return []
-        found = about_item(dispatcher, "compare", identity=tracker.sender_id, first=pair[0],
+        found = await about_item(dispatcher, "compare", identity=tracker.sender_id, first=pair[0],
                            second=pair[1], genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []

@@ -1,4 +1,5 @@
-"""The whole bot on one machine: a Celery worker, the action server and Rasa.
+"""The whole bot on one machine: two Celery workers (interactive and, at low CPU
+priority, learning), the action server and Rasa.
 
     python -m bot.stack shell          train what is missing, then talk in `rasa shell`
     python -m bot.stack interactive    the same stack under `rasa interactive`
@@ -14,6 +15,7 @@ lock store is in memory. Configuration (environment):
 | CHATREC_TRACKER_STORE_URL | sqlite:///<state>/tracker.sqlite3 | postgresql://rasa@db:5432/rasa |
 | CHATREC_LOCK_STORE_URL | (in memory: one Rasa process) | redis://redis:6379/2 |
 | CHATREC_RASA_PORT / CHATREC_ACTIONS_PORT | 5005 / 5055 | |
+| CHATREC_METRICS_PORT_BASE | 9810: Prometheus metrics of the action server (9810), interactive worker (9811), learning worker (9812); 0: off | |
 
 plus the recommender's CHATREC_* variables (recommender/settings.py).
 Stopping the command stops every process it started.
@@ -36,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from bot import catalog_nlu
 from recommender import settings
+from recommender.celeryconfig import INTERACTIVE, LEARNING
 from recommender.datasets import load_dataset
 from recommender.localstack import Worker, descendants, running
 
@@ -45,6 +48,7 @@ RASA_MODELS = ROOT / "models" / "rasa"
 TRACKER_PASSWORD_VARIABLE = "CHATREC_TRACKER_STORE_PASSWORD"
 LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
 SERVING = {"CHATREC_TORCH_THREADS": "1"}  # one message per forward pass: threads only contend
+LEARNING_NICE = 19  # a fit takes whatever CPU conversations leave
 
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -147,17 +151,32 @@ class Stack:
         self.logs = logs or settings.state_dir() / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.actions_port = actions_port or int(os.environ.get("CHATREC_ACTIONS_PORT", "5055"))
+        self.metrics_base = int(self.env.get("CHATREC_METRICS_PORT_BASE", "9810") or 0)
         self.worker: Worker | None = None
+        self.learner: Worker | None = None
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None
 
-    def start_worker(self) -> None:
-        self.worker = Worker(self.env, self.logs / "worker.log").start()
+    def metrics_port(self, offset: int) -> int | None:
+        """0: action server, 1: interactive worker, 2: learning worker (None: metrics off)."""
+        return self.metrics_base + offset if self.metrics_base else None
+
+    def start_workers(self, pool: str | None = None, concurrency: int = 1) -> None:
+        """The interactive worker and the learning worker."""
+        self.start_interactive_worker(pool, concurrency)
+        self.learner = Worker(self.env, self.logs / "learning-worker.log", queue=LEARNING, nice=LEARNING_NICE,
+                              metrics_port=self.metrics_port(2)).start()
+
+    def start_interactive_worker(self, pool: str | None = None, concurrency: int = 1) -> None:
+        self.worker = Worker(self.env, self.logs / "worker.log", pool, concurrency, queue=INTERACTIVE,
+                             metrics_port=self.metrics_port(1)).start()
 
     def start_actions(self) -> None:
+        port = self.metrics_port(0)
         self.actions = subprocess.Popen(
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
-            cwd=ROOT, env=self.env, stdout=(self.logs / "actions.log").open("ab"), stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**self.env, "CHATREC_METRICS_PORT": str(port or 0)},
+            stdout=(self.logs / "actions.log").open("ab"), stderr=subprocess.STDOUT)
         wait_for_http(f"http://127.0.0.1:{self.actions_port}/health", process=self.actions)
 
     def start_server(self, model: Path, port: int, endpoints: Path, secrets: dict[str, str]) -> None:
@@ -179,9 +198,10 @@ class Stack:
         self.stop_server()
         _stop(self.actions)
         self.actions = None
-        if self.worker is not None:
-            self.worker.stop()
-            self.worker = None
+        for worker in (self.worker, self.learner):
+            if worker is not None:
+                worker.stop()
+        self.worker = self.learner = None
 
 
 def _stop(process: subprocess.Popen | None) -> None:
@@ -224,7 +244,7 @@ def main() -> None:
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
         signal.signal(stop_signal, lambda *_: sys.exit(0))
     try:
-        stack.start_worker()
+        stack.start_workers()
         stack.start_actions()
         if args.mode == "serve":
             stack.start_server(model, args.port, endpoints, secrets)

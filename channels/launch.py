@@ -27,7 +27,7 @@ def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:
     endpoints, secrets = write_endpoints(stack.actions_port)
     port = int(os.environ.get("CHATREC_RASA_PORT", "5005"))
     try:
-        stack.start_worker()
+        stack.start_workers()
         stack.start_actions()
         stack.start_server(model, port, endpoints, secrets)
         _run(serve(rasa_url()))

@@ -5,6 +5,11 @@ directory, polled every 20 ms) and a SQLite result backend: a real worker
 process, no server. Production: Redis (`redis://`) or RabbitMQ (`amqp://`).
 Connections fail fast so that a caller learns within about a second that
 the broker is down instead of hanging.
+
+Two queues keep long work away from conversations: every task a chat waits
+for runs on `interactive`; retraining runs on `learning`, served by its
+own worker process (`celery worker -Q learning`), so a fit never delays an
+answer.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from datetime import timedelta
 from recommender import settings
 
 TASK_TIME_LIMIT = 60  # seconds; retrain sets its own
+INTERACTIVE, LEARNING = "interactive", "learning"
 RESULT_EXPIRES = timedelta(hours=1)
 
 
@@ -40,6 +46,8 @@ def configuration() -> dict:
         "result_serializer": "json",
         "accept_content": ["json"],
         "result_expires": RESULT_EXPIRES,
+        "task_default_queue": INTERACTIVE,
+        "task_routes": {"chatrec.retrain": {"queue": LEARNING}},
         "task_time_limit": TASK_TIME_LIMIT,
         "task_soft_time_limit": TASK_TIME_LIMIT - 10,
         "worker_prefetch_multiplier": 1,

@@ -3,10 +3,22 @@
 `call("recommend", identity, k=5)` returns the task's answer, raises the
 matching RecommenderError for a request the recommender cannot answer, and
 raises ServiceUnavailable — quickly — when the broker or every worker is
-down, so the bot can say so and fall back.
+down, so the bot can say so and fall back:
+
+- no interactive worker has written a heartbeat lately -> at once;
+- the broker or result store is unreachable -> within about a second;
+- a live worker does not answer within `timeout` -> after `timeout`; the task
+  carries `expires=timeout`, so a worker that reaches it later drops it
+  instead of doing (and recording) work nobody waits for.
+
+This module needs only task names, never the worker's code (recommender.tasks).
 """
 
 from __future__ import annotations
+
+import logging
+import threading
+import time
 
 from celery import Celery
 from celery.exceptions import BackendError
@@ -14,24 +26,93 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
+from recommender import heartbeat, metrics
 from recommender.catalog import Item
+from recommender.celeryconfig import INTERACTIVE, configuration
 from recommender.errors import InvalidRequest, NothingToGoOn, RecommenderError, UnknownItem, UnknownUser
-from recommender.tasks import app as tasks_app
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
+TASKS = frozenset({"recommend", "similar", "details", "compare", "explain", "record_feedback",
+                   "forget_user", "export_user"})
 _ERRORS = {"InvalidRequest": InvalidRequest, "NothingToGoOn": NothingToGoOn, "UnknownUser": UnknownUser}
+HEARTBEAT_CACHE_SECONDS = 0.25
 
 
 class ServiceUnavailable(RecommenderError):
     """The broker or the workers cannot be reached right now."""
 
 
-def call(task: str, *args: object, timeout: float = DEFAULT_TIMEOUT, app: Celery = tasks_app,
+_app: Celery | None = None
+_app_lock = threading.Lock()
+
+
+def default_app() -> Celery:
+    """A Celery app configured from the environment, for sending tasks by name."""
+    global _app
+    with _app_lock:
+        if _app is None:
+            _app = Celery("chatrec-client")
+            _app.conf.update(configuration())
+        return _app
+
+
+class _Liveness:
+    """Whether an interactive worker beats, asked at most every HEARTBEAT_CACHE_SECONDS per app."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._known: dict[int, tuple[float, bool]] = {}
+        self._boards: dict[int, object] = {}
+
+    def alive(self, app: Celery) -> bool:
+        key = id(app)
+        now = time.monotonic()
+        with self._lock:
+            checked, answer = self._known.get(key, (-1e9, True))
+            if now - checked < HEARTBEAT_CACHE_SECONDS:
+                return answer
+            if key not in self._boards:
+                self._boards[key] = heartbeat.board_for(app)
+            board = self._boards[key]
+        answer = True if board is None else board.alive(INTERACTIVE)
+        with self._lock:
+            self._known[key] = (now, answer)
+        return answer
+
+
+_liveness = _Liveness()
+
+
+def call(task: str, *args: object, timeout: float = DEFAULT_TIMEOUT, app: Celery | None = None,
          **kwargs: object) -> dict:
     """Run task `chatrec.<task>` on a worker and wait at most `timeout` seconds."""
+    started = time.perf_counter()
+    outcome = "unavailable"
     try:
-        result = app.send_task(f"chatrec.{task}", args=args, kwargs=kwargs)
-        answer = result.get(timeout=timeout, interval=0.01)
+        answer = _answer(task, args, kwargs, timeout, app or default_app())
+        outcome = "ok"
+    except ServiceUnavailable:
+        raise
+    except RecommenderError:
+        outcome = "refused"
+        raise
+    finally:
+        metrics.CALL_SECONDS.labels(task if task in TASKS else "unknown", outcome).observe(
+            time.perf_counter() - started)
+    return answer
+
+
+def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -> dict:
+    if task not in TASKS:
+        log.error("the recommender has no task %r; answering without it", task)
+        raise ServiceUnavailable(f"The recommender has no task {task!r}.")
+    try:
+        if not _liveness.alive(app):
+            raise ServiceUnavailable("No recommender worker is running.")
+        result = app.send_task(f"chatrec.{task}", args=args, kwargs=kwargs, expires=timeout)
+        answer = result.get(timeout=timeout, interval=0.01, propagate=False)
     except CeleryTimeout:
         raise ServiceUnavailable(f"No recommender worker answered within {timeout:g} s.") from None
     except (KombuError, BackendError, RedisError, OSError) as error:  # OSError: socket errors
@@ -42,9 +123,15 @@ def call(task: str, *args: object, timeout: float = DEFAULT_TIMEOUT, app: Celery
         if not isinstance(error.__cause__, (RedisError, OSError)):
             raise
         raise ServiceUnavailable(f"The recommender's result store is unreachable ({error.__cause__}).") from None
+    if not isinstance(answer, dict):  # the task failed (a bad payload...) or expired unanswered
+        log.error("recommender task %s ended %s: %r", task, result.state, answer)
+        raise ServiceUnavailable(f"The recommender could not run {task} ({result.state}).")
     if not answer.get("ok"):
         if answer.get("error") == "unknown_item":
             suggestions = [Item(s["id"], s["title"], s["year"]) for s in answer.get("suggestions", [])]
             raise UnknownItem(answer["reference"], suggestions)
+        if answer.get("error") == "ModelUnavailable":
+            log.error("recommender task %s: %s", task, answer.get("message"))
+            raise ServiceUnavailable(answer.get("message", "No model is served."))
         raise _ERRORS.get(answer.get("error"), RecommenderError)(answer.get("message", "failed"))
     return answer

@@ -32,3 +32,7 @@ class UnknownItem(RecommenderError):
 
     def __reduce__(self):  # keep reference and suggestions across pickling (processes, Celery)
         return type(self), (self.reference, self.suggestions)
+
+
+class ModelUnavailable(RecommenderError):
+    """No model can be served right now (none trained, or its files are gone)."""

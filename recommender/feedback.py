@@ -7,10 +7,17 @@ PostgreSQL by URL; the schema is created and upgraded by Alembic
 as `chat-<row id>`, so model artifacts never hold a channel identity.
 Every event carries the client's event id: a retried or duplicated event
 is stored once.
+
+Forgetting is final: `forget` leaves a tombstone (a SHA-256 digest of the
+identity and the time, kept TOMBSTONE_DAYS) and a write that the person
+made before that time (`made_at`) is refused when it arrives later (a
+replay from an outbox, a redelivered task).
 """
 
 from __future__ import annotations
 
+import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,15 +27,22 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import (CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String,
                         UniqueConstraint, create_engine, delete, func, select)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base
 
 from recommender.constraints import Taste
-from recommender.errors import InvalidRequest
+from recommender.errors import InvalidRequest, RecommenderError
 
 Base = declarative_base()
 
 KINDS = ("like", "dislike", "seen", "rating", "shown")
+EXPLICIT = ("like", "dislike", "seen", "rating")  # what a person said; "shown" is an impression
+TOMBSTONE_DAYS = 30  # longer than any write can wait (outbox, broker redelivery)
+
+
+class ForgottenPerson(RecommenderError):
+    """A write made before the person asked to be forgotten: refused."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -63,6 +77,18 @@ class Event(Base):
     item_id = Column(String(64), nullable=False)
     rating = Column(Float)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Forgotten(Base):
+    """A tombstone: this identity (as a digest) was forgotten at `forgotten_at` (unix seconds)."""
+    __tablename__ = "forgotten"
+
+    digest = Column(String(64), primary_key=True)
+    forgotten_at = Column(Float, nullable=False)
+
+
+def digest(identity: str) -> str:
+    return hashlib.sha256(identity.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -120,18 +146,23 @@ class FeedbackStore:
 
     # ---- writes ------------------------------------------------------------
     def record(self, identity: str, kind: str, item_id: str, client_event_id: str,
-               rating: float | None = None, at: datetime | None = None) -> bool:
+               rating: float | None = None, at: datetime | None = None, made_at: float | None = None) -> bool:
         """Store one event; False when this client event id was stored before."""
-        return self.record_many(identity, [(kind, item_id, client_event_id, rating)], at) == 1
+        return self.record_many(identity, [(kind, item_id, client_event_id, rating)], at, made_at) == 1
 
     def record_many(self, identity: str, events: Sequence[tuple[str, str, str, float | None]],
-                    at: datetime | None = None) -> int:
+                    at: datetime | None = None, made_at: float | None = None) -> int:
         """Store (kind, item id, client event id, rating) events of one person in one
-        transaction; returns how many were new."""
+        transaction; returns how many were new. `made_at` (unix seconds): when the person
+        did it; raises ForgottenPerson if they asked to be forgotten after that."""
         for kind, item_id, client_event_id, rating in events:
             _check(identity, kind, item_id, client_event_id, rating)
         stored = 0
         with Session(self.engine) as session, session.begin():
+            if made_at is not None:
+                tombstone = session.get(Forgotten, digest(identity))
+                if tombstone is not None and made_at <= tombstone.forgotten_at:
+                    raise ForgottenPerson("Not stored: this person asked to be forgotten afterwards.")
             user = self._user(session, identity, create=True)
             for kind, item_id, client_event_id, rating in events:
                 exists = session.scalar(select(Event.id).where(
@@ -147,15 +178,25 @@ class FeedbackStore:
                     continue
         return stored
 
-    def forget(self, identity: str) -> int:
-        """Delete the person and every event of theirs; returns rows deleted."""
+    def forget(self, identity: str, now: float | None = None) -> int:
+        """Delete the person and every event of theirs, and leave a tombstone that refuses
+        their older writes; returns the rows about them that were deleted."""
+        now = time.time() if now is None else now
         with Session(self.engine) as session, session.begin():
+            session.execute(delete(Forgotten).where(Forgotten.forgotten_at < now - TOMBSTONE_DAYS * 86400))
+            self._tombstone(session, digest(identity), now)
             user = self._user(session, identity, create=False)
             if user is None:
                 return 0
             events = session.execute(delete(Event).where(Event.user_id == user.id)).rowcount
             session.execute(delete(ChatUser).where(ChatUser.id == user.id))
             return events + 1
+
+    def _tombstone(self, session: Session, key: str, now: float) -> None:
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self.engine.dialect.name]
+        statement = insert(Forgotten).values(digest=key, forgotten_at=now)
+        session.execute(statement.on_conflict_do_update(index_elements=["digest"],
+                                                        set_={"forgotten_at": now}))
 
     # ---- reads -------------------------------------------------------------
     def feedback(self, identity: str) -> UserFeedback:
@@ -184,19 +225,24 @@ class FeedbackStore:
                             "rating": e.rating, "created_at": e.created_at.isoformat()} for e in events],
             }
 
-    def training_rows(self) -> list[TrainingRow]:
+    def training_rows(self, up_to: int | None = None) -> list[TrainingRow]:
+        """Every event (up to event id `up_to`), oldest first."""
+        query = (select(ChatUser.id, Event.item_id, Event.kind, Event.rating)
+                 .join(Event, Event.user_id == ChatUser.id).order_by(Event.id))
+        if up_to is not None:
+            query = query.where(Event.id <= up_to)
         with Session(self.engine) as session:
-            rows = session.execute(select(ChatUser.id, Event.item_id, Event.kind, Event.rating)
-                                   .join(Event, Event.user_id == ChatUser.id).order_by(Event.id))
-            return [TrainingRow(f"chat-{uid}", item, kind, rating) for uid, item, kind, rating in rows]
+            return [TrainingRow(f"chat-{uid}", item, kind, rating) for uid, item, kind, rating in session.execute(query)]
 
     def last_event_id(self) -> int:
         with Session(self.engine) as session:
             return session.scalar(select(func.max(Event.id))) or 0
 
-    def events_after(self, event_id: int) -> int:
+    def explicit_events_after(self, event_id: int) -> int:
+        """How many likes, dislikes, "seen" and ratings came after event `event_id` (impressions don't count)."""
         with Session(self.engine) as session:
-            return session.scalar(select(func.count(Event.id)).where(Event.id > event_id)) or 0
+            return session.scalar(select(func.count(Event.id)).where(
+                Event.id > event_id, Event.kind.in_(EXPLICIT))) or 0
 
     @staticmethod
     def _user(session: Session, identity: str, create: bool) -> ChatUser | None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -106,24 +107,38 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 
 class Worker:
-    """A real `celery worker` process (one child process or thread) with its own environment."""
+    """A real `celery worker` process (one child process or thread) with its own environment,
+    consuming `queue` ("interactive" or "learning"); `nice` lowers its CPU priority."""
 
     def __init__(self, env: dict[str, str], log: Path, pool: str | None = None,
-                 concurrency: int = 1) -> None:
+                 concurrency: int = 1, queue: str = "interactive", nice: int = 0,
+                 metrics_port: int | None = None) -> None:
         self.pool = pool  # None: what the configuration chooses
         self.concurrency = concurrency
+        self.queue = queue
+        self.nice = nice
         self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
                     "PYTHONUNBUFFERED": "1", **env}
+        if metrics_port:
+            # prefork children write their metrics here; the parent serves them all
+            multiprocess = log.parent / f"metrics-{queue}"
+            shutil.rmtree(multiprocess, ignore_errors=True)
+            multiprocess.mkdir(parents=True)
+            self.env.update(CHATREC_METRICS_PORT=str(metrics_port), PROMETHEUS_MULTIPROC_DIR=str(multiprocess))
+        else:
+            self.env.pop("CHATREC_METRICS_PORT", None)
         self.log = log
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Worker":
         self.process = subprocess.Popen(
             [os.path.join(os.path.dirname(sys.executable), "celery"), "-A", "recommender.tasks",
-             "worker", f"--concurrency={self.concurrency}", "--loglevel=INFO",
+             "worker", "-Q", self.queue, "-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
+             f"--concurrency={self.concurrency}", "--loglevel=INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat",
              *([f"--pool={self.pool}"] if self.pool else [])],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
         return self
 
     def children(self) -> list[int]:

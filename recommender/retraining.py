@@ -1,11 +1,14 @@
-"""The learning loop: retrain on the dataset plus all stored feedback, and
-promote the candidate only if it is not worse than the model being served.
+"""Retraining: fit a candidate on the dataset plus stored feedback, and
+promote it only if the gate allows.
 
 The gate compares like with like: the candidate is fitted without the
-dataset's fixed test split (seed 42, 20 %) and scored on it, exactly as
-`make train` scored the served version; its metric must be at least the
-served one minus a small tolerance. Only then is it refitted on everything
-and promoted. Every decision is appended to models/<dataset>/decisions.jsonl.
+dataset's fixed test split (the one recorded in the served model's
+metadata, as `make train` made it) and scored on it. It must be within a
+small tolerance of the served model *and* of the reference, the best model
+promoted so far on that split, so that small losses cannot add up over
+successive promotions. Only then is it refitted on everything and promoted.
+Every decision is appended to models/<dataset>/decisions.jsonl.
+(When to retrain, and that only one runs at a time: recommender/learning.py.)
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ log = logging.getLogger(__name__)
 
 GATE_METRIC = "ndcg@5"
 GATE_TOLERANCE = 0.005
-TEST_SEED, TEST_FRACTION = 42, 0.2
+DEFAULT_SPLIT = {"kind": "random", "seed": 42, "test_fraction": 0.2}  # models saved before splits were recorded
 POSITIVE_RATING = 3.0  # feedback ratings at or above this train as positives, like dataset ratings
 
 
@@ -42,6 +45,31 @@ class Decision:
     new_version: str | None
     feedback_events: int
     reason: str
+    reference_metric: float | None = None
+
+
+def gate(candidate: float, served: float | None, reference: float | None,
+         tolerance: float = GATE_TOLERANCE) -> tuple[bool, str]:
+    """Promote when the candidate is within `tolerance` of both the served model and the
+    reference (the best promoted so far on the same split). Returns (promote, why)."""
+    floors = {name: value for name, value in (("served", served), ("reference", reference)) if value is not None}
+    worse = [f"{name} {value:.4f}" for name, value in floors.items() if candidate < value - tolerance]
+    shown = ", ".join(f"{name} {value:.4f}" for name, value in floors.items()) or "nothing served"
+    verdict = f"worse than {' and '.join(worse)}: kept the served model" if worse else "promoted"
+    return not worse, f"candidate {GATE_METRIC} {candidate:.4f} vs {shown} (tolerance {tolerance}): {verdict}"
+
+
+def reference_metric(dataset: Dataset, split: dict) -> float | None:
+    """The best gate metric among saved versions of this data measured on `split`."""
+    best = None
+    for version in artifacts.versions(dataset.name):
+        meta = artifacts.read_meta(dataset.name, version)
+        if meta.get("data_fingerprint") != dataset.fingerprint() or meta.get("split", DEFAULT_SPLIT) != split:
+            continue
+        value = meta.get("metrics", {}).get("test", {}).get(GATE_METRIC)
+        if value is not None and (best is None or value > best):
+            best = value
+    return best
 
 
 def with_feedback(dataset: Dataset, rows: list[TrainingRow]) -> Dataset:
@@ -66,17 +94,20 @@ def with_feedback(dataset: Dataset, rows: list[TrainingRow]) -> Dataset:
 
 
 def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None = None,
-            threads: int | None = None, tolerance: float = GATE_TOLERANCE) -> Decision:
-    """Train a candidate on dataset + feedback; promote it if the gate allows."""
+            threads: int | None = None, tolerance: float = GATE_TOLERANCE, up_to: int | None = None) -> Decision:
+    """Train a candidate on dataset + feedback (events up to id `up_to`); promote it if the gate allows."""
     threads = threads or default_threads()
     current = artifacts.current_version(dataset.name)
     meta = artifacts.read_meta(dataset.name, current) if current else None
     params = params or (artifacts.params_of(meta) if meta else None)
     if params is None:
         raise FileNotFoundError(f"no model is served for {dataset.name}; run `make train` first")
-    last_event = store.last_event_id()
-    rows = store.training_rows()
-    train_base, test = random_split(dataset.interactions, TEST_FRACTION, TEST_SEED)
+    last_event = store.last_event_id() if up_to is None else up_to
+    rows = store.training_rows(up_to=last_event)
+    split = meta.get("split", DEFAULT_SPLIT) if meta else DEFAULT_SPLIT
+    if split.get("kind") != "random":
+        raise ValueError(f"the served model was measured on a {split.get('kind')!r} split; retraining knows random splits")
+    train_base, test = random_split(dataset.interactions, split["test_fraction"], split["seed"])
     augmented_train = with_feedback(Dataset(dataset.catalog, dataset.users, train_base), rows)
     features = hybrid_features(dataset)
     candidate = fit_hybrid(augmented_train, augmented_train.interactions, features, params, threads)
@@ -84,18 +115,18 @@ def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None =
     metrics = evaluate(candidate.scores, to_matrix(augmented_train.interactions, n_users, n_items),
                        to_matrix(test, n_users, n_items)).metrics
     current_metric = meta["metrics"]["test"][GATE_METRIC] if meta else None
-    promoted = current_metric is None or metrics[GATE_METRIC] >= current_metric - tolerance
+    reference = reference_metric(dataset, split)
+    promoted, reason = gate(metrics[GATE_METRIC], current_metric, reference, tolerance)
     new_version = None
     if promoted:
         everything = with_feedback(dataset, rows)
         model = fit_hybrid(everything, everything.interactions, features, params, threads)
         new_version = artifacts.save(model, dataset, {"test": metrics}, extra={
-            "feedback_events": len(rows), "last_event_id": last_event, "previous_version": current})
+            "feedback_events": len(rows), "last_event_id": last_event, "previous_version": current,
+            "split": split})
         artifacts.promote(dataset.name, new_version)
-    reason = (f"candidate {GATE_METRIC} {metrics[GATE_METRIC]:.4f} vs served "
-              f"{'none' if current_metric is None else f'{current_metric:.4f}'} "
-              f"(tolerance {tolerance}): {'promoted' if promoted else 'kept the served model'}")
-    decision = Decision(promoted, metrics[GATE_METRIC], current_metric, current, new_version, len(rows), reason)
+    decision = Decision(promoted, metrics[GATE_METRIC], current_metric, current, new_version, len(rows), reason,
+                        reference)
     _log_decision(dataset.name, decision)
     return decision
 
@@ -106,12 +137,6 @@ def _log_decision(dataset_name: str, decision: Decision) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "decisions.jsonl").open("a") as handle:
         handle.write(json.dumps({"at": datetime.now(timezone.utc).isoformat(), **asdict(decision)}) + "\n")
-
-
-def last_trained_event(dataset_name: str) -> int:
-    """The newest feedback event the served model was trained on (0: none)."""
-    version = artifacts.current_version(dataset_name)
-    return artifacts.read_meta(dataset_name, version).get("last_event_id", 0) if version else 0
 
 
 def rollback(dataset_name: str, to: str | None = None) -> str:

@@ -1,9 +1,16 @@
 """The recommender as Celery tasks: what the Rasa actions call.
 
-Start a worker with `celery -A recommender.tasks worker` (the broker comes
-from CHATREC_BROKER_URL; see recommender/settings.py). A worker loads the
-served model once and swaps in a newly promoted version at the next task,
-without a restart.
+Two kinds of worker run this module (the broker comes from
+CHATREC_BROKER_URL; see recommender/settings.py):
+
+    celery -A recommender.tasks worker -Q interactive   what conversations wait for
+    celery -A recommender.tasks worker -Q learning      retraining, at low CPU priority
+
+An interactive worker loads the served model before its first task and
+loads a newly promoted version in a background thread while the old one
+keeps answering; it never fits a model. Every worker writes a heartbeat
+(recommender/heartbeat.py) and, with CHATREC_METRICS_PORT, serves
+Prometheus metrics (recommender/metrics.py).
 
 Every task answers a JSON object: `{"ok": true, ...}`, or `{"ok": false,
 "error": <kind>, "message": <for people>, ...}` for a request the
@@ -17,20 +24,22 @@ from __future__ import annotations
 
 import functools
 import os
+import socket
 import threading
+import time
 from typing import Any, Callable
 
 from celery import Celery, signals
 from celery.utils.log import get_logger
+from kombu.exceptions import ChannelError
 from sqlalchemy.exc import OperationalError
 
-from recommender import artifacts, retraining, settings
+from recommender import artifacts, heartbeat, learning, metrics, settings
 from recommender.catalog import Item
-from recommender.celeryconfig import configuration
+from recommender.celeryconfig import INTERACTIVE, LEARNING, configuration
 from recommender.constraints import Constraints, Taste
-from recommender.datasets import load_dataset
-from recommender.errors import RecommenderError, UnknownItem
-from recommender.feedback import FeedbackStore
+from recommender.errors import ModelUnavailable, RecommenderError, UnknownItem
+from recommender.feedback import FeedbackStore, ForgottenPerson
 from recommender.service import Recommendations, Recommender
 
 log = get_logger(__name__)  # under Celery's logger: shown in the worker's log
@@ -43,13 +52,19 @@ WRITES = {"acks_late": True, "reject_on_worker_lost": True,
 
 
 class _Served:
-    """The served recommender, reloaded when a new version is promoted."""
+    """The served recommender. A newly promoted version is loaded in a background
+    thread while the old one keeps answering; a version that cannot be loaded
+    (files gone, wrong data) is logged and the old one kept."""
+
+    RETRY_SECONDS = 30.0  # before trying a version that failed to load again
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._version: str | None = None
         self._recommender: Recommender | None = None
         self._store: FeedbackStore | None = None
+        self._loading = False
+        self._failed: dict[str, float] = {}
 
     @property
     def version(self) -> str | None:
@@ -62,13 +77,42 @@ class _Served:
 
     def recommender(self) -> Recommender:
         name = settings.dataset_name()
-        version = artifacts.current_version(name)
+        wanted = artifacts.current_version(name)
+        if self._recommender is None:
+            with self._lock:  # nothing to answer with yet: load now
+                if self._recommender is None and wanted is not None:
+                    self._load(name, wanted)
+            if self._recommender is None:
+                raise ModelUnavailable(f"No {name} model can be served (see the worker's log).")
+        elif wanted is not None and wanted != self._version:
+            self._load_in_background(name, wanted)
+        return self._recommender
+
+    def _load(self, name: str, version: str) -> None:
+        if time.monotonic() - self._failed.get(version, -self.RETRY_SECONDS) < self.RETRY_SECONDS:
+            return
+        try:
+            loaded = artifacts.load_recommender(name, version)
+        except (OSError, ValueError, EOFError, KeyError) as error:
+            self._failed[version] = time.monotonic()
+            log.error("cannot load %s model %s (%s); still serving %s", name, version, error, self._version)
+            return
+        self._recommender, self._version = loaded, version
+        log.info("serving %s model %s", name, version)
+
+    def _load_in_background(self, name: str, version: str) -> None:
         with self._lock:
-            if self._recommender is None or version != self._version:
-                self._recommender = artifacts.load_recommender(name, version)
-                self._version = version
-                log.info("serving %s model %s", name, version)
-            return self._recommender
+            if self._loading:
+                return
+            self._loading = True
+
+        def load() -> None:
+            try:
+                self._load(name, version)
+            finally:
+                self._loading = False
+
+        threading.Thread(target=load, name="model-loader", daemon=True).start()
 
     def store(self) -> FeedbackStore:
         with self._lock:
@@ -81,14 +125,63 @@ class _Served:
 served = _Served()
 
 
+def _queues(app_: Celery) -> list[str]:
+    """The queues this worker consumes."""
+    selected = app_.amqp.queues.consume_from or app_.amqp.queues
+    return [queue.name for queue in selected.values()]
+
+
+def _queue_depth(queue: str) -> int:
+    with app.connection_for_read() as connection:
+        try:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:  # never declared, or empty on Redis
+            return 0
+
+
 @signals.celeryd_after_setup.connect
-def _load_before_the_first_task(**_: Any) -> None:
-    """Load the served model as the worker starts (0.45 s here), not in the first task;
-    in the parent process, so that prefork children start with it."""
-    try:
-        served.recommender()
-    except (FileNotFoundError, ValueError) as error:  # no usable model yet: tasks will say so
-        log.warning("no model loaded at start: %s", error)
+def _set_up_worker(instance: Any = None, **_: Any) -> None:
+    """An interactive worker loads the served model as it starts (0.45 s here), not in the
+    first task; in the parent process, so that prefork children start with it."""
+    port = metrics.port_from_environment()
+    if port:
+        metrics.serve(port, [metrics.QueueDepth((INTERACTIVE, LEARNING), _queue_depth)])
+    if INTERACTIVE in _queues(instance.app if instance is not None else app):
+        try:
+            served.recommender()
+        except ModelUnavailable as error:  # no usable model yet: tasks will say so
+            log.warning("no model loaded at start: %s", error)
+
+
+_beating: list[heartbeat.Beating] = []
+
+
+@signals.worker_ready.connect
+def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+    board = heartbeat.board_for(app)
+    if board is not None:
+        _beating.append(heartbeat.Beating(board, _queues(app), sender.hostname).start())
+
+
+@signals.worker_shutdown.connect
+def _stop_heartbeat(**_: Any) -> None:
+    while _beating:
+        _beating.pop().stop()
+
+
+_started: dict[str, float] = {}
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str = "", **_: Any) -> None:
+    _started[task_id] = time.perf_counter()
+
+
+@signals.task_postrun.connect
+def _task_ended(task_id: str = "", task: Any = None, **_: Any) -> None:
+    started = _started.pop(task_id, None)
+    if started is not None and task is not None:
+        metrics.TASK_SECONDS.labels(task.name).observe(time.perf_counter() - started)
 
 
 def answers(task: Callable[..., dict]) -> Callable[..., dict]:
@@ -122,14 +215,18 @@ def taste_for(identity: str, liked: list[str] | tuple = (), genres: list[str] | 
 @app.task(name="chatrec.recommend", **WRITES)
 @answers
 def recommend(identity: str, k: int = 5, constraints: dict | None = None, liked: list | tuple = (),
-              genres: list | tuple = (), request_id: str | None = None, require_taste: bool = True) -> dict:
+              genres: list | tuple = (), request_id: str | None = None, require_taste: bool = True,
+              made_at: float | None = None) -> dict:
     """Top k for this person; with a request id, the items shown are remembered
     (so "more" never repeats them)."""
     found = served.recommender().recommend(taste_for(identity, liked, genres), k,
                                            Constraints(**(constraints or {})), require_taste)
     if request_id and found.items:
-        served.store().record_many(identity, [("shown", rec.item.id, f"{request_id}:shown:{rec.item.id}", None)
-                                              for rec in found.items])
+        try:
+            served.store().record_many(identity, [("shown", rec.item.id, f"{request_id}:shown:{rec.item.id}", None)
+                                                  for rec in found.items], made_at=made_at)
+        except ForgottenPerson:
+            pass  # asked before they were forgotten: remember nothing
     return _list(found)
 
 
@@ -167,11 +264,12 @@ def explain(identity: str, item: str, constraints: dict | None = None, genres: l
 @app.task(name="chatrec.record_feedback", **WRITES)
 @answers
 def record_feedback(identity: str, kind: str, item: str, client_event_id: str,
-                    rating: float | None = None) -> dict:
+                    rating: float | None = None, made_at: float | None = None) -> dict:
     found = served.recommender().find_item(item)
-    stored = served.store().record(identity, kind, found.id, client_event_id, rating)
-    if stored:
-        _maybe_schedule_retrain()
+    stored = served.store().record(identity, kind, found.id, client_event_id, rating, made_at=made_at)
+    if stored and learning.Learning(served.store()).claim_request(settings.retrain_after()):
+        log.info("%d new feedback events: retrain queued", settings.retrain_after())
+        retrain.delay()
     return {"stored": stored, "item": _item(found)}
 
 
@@ -187,30 +285,21 @@ def export_user(identity: str) -> dict:
     return {"data": served.store().export(identity)}
 
 
-@app.task(name="chatrec.retrain", acks_late=True, reject_on_worker_lost=True,
+@app.task(name="chatrec.retrain", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
           time_limit=3600, soft_time_limit=3500)
 @answers
-def retrain() -> dict:
-    try:
-        decision = retraining.retrain(load_dataset(settings.dataset_name()), served.store())
-    finally:
-        _retrain_flag().unlink(missing_ok=True)
-    return {"promoted": decision.promoted, "reason": decision.reason, "version": decision.new_version}
-
-
-def _retrain_flag():
-    return artifacts.models_dir() / settings.dataset_name() / "RETRAIN_REQUESTED"
-
-
-def _maybe_schedule_retrain() -> None:
-    """Queue one retrain once enough new feedback has arrived since the served model."""
-    name = settings.dataset_name()
-    if served.store().events_after(retraining.last_trained_event(name)) < settings.retrain_after():
-        return
-    flag = _retrain_flag()
-    try:
-        flag.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(flag, os.O_CREAT | os.O_EXCL))  # only the first caller queues it
-    except FileExistsError:
-        return
-    retrain.delay()
+def retrain(force: bool = False) -> dict:
+    """Runs on the learning queue: one at a time (a lease in the feedback database), only
+    when explicit feedback arrived since the last retrain (or `force`)."""
+    started = time.perf_counter()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{retrain.request.id}"
+    outcome = learning.retrain_when_due(served.store(), settings.dataset_name(), owner, force)
+    if outcome.decision is None:
+        metrics.RETRAIN_SKIPPED.labels(outcome.reason).inc()
+        log.info("retrain skipped: %s", outcome.reason)
+        return {"ran": False, "reason": outcome.reason}
+    decision = "promoted" if outcome.decision.promoted else "rejected"
+    metrics.GATE_DECISIONS.labels(decision).inc()
+    metrics.RETRAIN_SECONDS.labels(decision).observe(time.perf_counter() - started)
+    return {"ran": True, "promoted": outcome.decision.promoted, "reason": outcome.decision.reason,
+            "version": outcome.decision.new_version}

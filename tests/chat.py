@@ -60,7 +60,7 @@ class Chat:
     def restart_everything(self) -> None:
         """Stop and start every process of the stack (stores and broker keep their data)."""
         self.stack.stop()
-        self.stack.start_worker()
+        self.stack.start_workers()
         self.stack.start_actions()
         self.stack.start_server(self.model, self.port, self.endpoints, self.secrets)
 
@@ -96,7 +96,7 @@ def chat(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: 
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
         chat = Chat(stack, free_port(), rasa_model, endpoints, secrets, env, tracker_url)
         try:
-            stack.start_worker()
+            stack.start_workers()
             stack.start_actions()
             stack.start_server(rasa_model, chat.port, endpoints, secrets)
             yield chat

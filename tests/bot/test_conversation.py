@@ -189,7 +189,7 @@ def test_worker_down_falls_back_and_keeps_feedback(chat: Chat) -> None:
         queued = texts(chat.say(sender, replies.payload("feedback_positive", fallback[0])))
         assert "as soon as it is back" in queued
     finally:
-        chat.stack.start_worker()
+        chat.stack.start_interactive_worker()
     chat.say(sender, "recommend a comedy")  # a worker answers: the kept feedback is sent too
     assert fallback[0] in store(chat).feedback(sender).liked
 

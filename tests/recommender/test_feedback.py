@@ -1,12 +1,13 @@
 """The feedback store on a real SQLite file and a real PostgreSQL database."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import inspect, text
 
 from recommender.errors import InvalidRequest
-from recommender.feedback import FeedbackStore
+from recommender.feedback import TOMBSTONE_DAYS, FeedbackStore, ForgottenPerson, digest
 from tests.services import postgres_database
 
 
@@ -28,9 +29,9 @@ def store(request, tmp_path):
 def test_migrations_create_the_schema_and_are_repeatable(store):
     store.migrate()  # a second run is a no-op
     tables = set(inspect(store.engine).get_table_names())
-    assert {"chat_users", "feedback_events", "alembic_version"} <= tables
+    assert {"chat_users", "feedback_events", "learning_state", "forgotten", "alembic_version"} <= tables
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
 
 
 def test_events_are_grouped_by_meaning(store):
@@ -143,10 +144,34 @@ def test_training_rows_and_event_counters(store):
     first = store.last_event_id()
     store.record("b", "rating", "100", "2", rating=2)
     store.record("b", "shown", "7", "3")
-    assert store.events_after(first) == 2
+    assert store.explicit_events_after(0) == 2 and store.explicit_events_after(first) == 1  # impressions don't count
     rows = store.training_rows()
     assert [(r.item_id, r.kind, r.rating) for r in rows] == [("50", "like", None), ("100", "rating", 2.0),
                                                               ("7", "shown", None)]
+    assert [r.item_id for r in store.training_rows(up_to=first)] == ["50"]
+
+
+def test_a_write_made_before_forgetting_never_brings_the_person_back(store):
+    said_at = time.time()
+    store.record("telegram:7", "like", "50", "before", made_at=said_at)
+    store.forget("telegram:7", now=said_at + 1)
+    for late in (said_at, said_at + 0.5):  # replayed from an outbox, redelivered by the broker
+        with pytest.raises(ForgottenPerson):
+            store.record("telegram:7", "seen", "100", f"late-{late}", made_at=late)
+    assert store.export("telegram:7")["stored"] is False
+    with store.engine.connect() as connection:  # the tombstone holds a digest, not the identity
+        tombstones = connection.execute(text("SELECT digest FROM forgotten")).scalars().all()
+    assert tombstones == [digest("telegram:7")] and "telegram:7" not in tombstones
+    # what the person says after the deletion is a fresh start
+    assert store.record("telegram:7", "like", "1", "after", made_at=said_at + 2)
+    assert store.feedback("telegram:7").liked == ("1",)
+
+
+def test_tombstones_expire(store):
+    store.forget("telegram:8", now=1000.0)
+    store.forget("telegram:9", now=1000.0 + TOMBSTONE_DAYS * 86400 + 1)  # purges the old one
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT digest FROM forgotten")).scalars().all() == [digest("telegram:9")]
 
 
 def test_a_fresh_sqlite_file_is_created_in_a_new_folder(tmp_path):
