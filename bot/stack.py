@@ -171,6 +171,11 @@ class Stack:
         self.worker = Worker(self.env, self.logs / "worker.log", pool, concurrency, queue=INTERACTIVE,
                              metrics_port=self.metrics_port(1)).start()
 
+    def wait_for_workers(self, timeout: float = 120.0) -> None:
+        for worker in (self.worker, self.learner):
+            if worker is not None:
+                worker.wait_ready(timeout)
+
     def start_actions(self) -> None:
         port = self.metrics_port(0)
         self.actions = subprocess.Popen(
@@ -248,6 +253,7 @@ def main() -> None:
         stack.start_actions()
         if args.mode == "serve":
             stack.start_server(model, args.port, endpoints, secrets)
+            stack.wait_for_workers()
             print(f"Rasa is listening on http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
             stack.rasa.wait()
         else:  # shell or interactive, in the foreground

@@ -141,6 +141,20 @@ class Worker:
             preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
         return self
 
+    def wait_ready(self, timeout: float = 120.0) -> "Worker":
+        """Until the worker writes heartbeats for its queue (recommender/heartbeat.py)."""
+        from recommender.heartbeat import board_for
+
+        board = board_for(caller_app(self.env))
+        deadline = time.monotonic() + timeout
+        while board is not None and not board.alive(self.queue):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the {self.queue} worker exited with {self.process.returncode}; see {self.log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the {self.queue} worker did not start within {timeout} s; see {self.log}")
+            time.sleep(0.1)
+        return self
+
     def children(self) -> list[int]:
         """Pids of the pool processes (the ones that run tasks)."""
         return [pid for pid, parent in _parents().items() if parent == self.process.pid]

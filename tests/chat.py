@@ -63,6 +63,7 @@ class Chat:
         self.stack.start_workers()
         self.stack.start_actions()
         self.stack.start_server(self.model, self.port, self.endpoints, self.secrets)
+        self.stack.wait_for_workers()
 
 
 def texts(replies: list[dict]) -> str:
@@ -99,6 +100,7 @@ def chat(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: 
             stack.start_workers()
             stack.start_actions()
             stack.start_server(rasa_model, chat.port, endpoints, secrets)
+            stack.wait_for_workers()
             yield chat
         finally:
             stack.stop()

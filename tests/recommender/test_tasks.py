@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import signal
 import sqlite3
+import statistics
 import time
 import uuid
 
 import pytest
 
 from recommender import artifacts, client
+from recommender.celeryconfig import LEARNING
+from recommender.learning import Learning
+from recommender.model import ModelParams
 from recommender.errors import InvalidRequest, UnknownItem
 from recommender.client import ServiceUnavailable
 from tests.recommender.conftest import promote_tiny_version
@@ -37,7 +43,7 @@ class Stack:
 
     def __init__(self, env: dict[str, str], log, pool: str | None = None) -> None:
         self.env = env
-        self.worker = Worker(env, log, pool).start()
+        self.worker = Worker(env, log, pool).start().wait_ready(STARTUP)
         self.app = caller_app(env)
         self.call("details", "1", timeout=STARTUP)  # ready once it answers
 
@@ -123,8 +129,10 @@ def test_forget_user_deletes_everything(stack):
 def test_worker_picks_up_a_newly_promoted_model(stack, movielens):
     before = stack.call("details", "1")["model"]
     version = promote_tiny_version(stack.env["CHATREC_MODELS_DIR"], movielens)
-    try:
-        assert stack.call("details", "1")["model"] == version != before
+    try:  # loaded in the background while the old version answers
+        assert stack.call("details", "1")["model"] in {before, version}
+        _wait_for(lambda: stack.call("details", "1")["model"] == version)
+        assert version != before
     finally:
         with environment({"CHATREC_MODELS_DIR": stack.env["CHATREC_MODELS_DIR"]}):
             artifacts.promote(movielens.name, before)
@@ -231,19 +239,118 @@ def test_redis_down_fails_fast_and_recovers(tmp_path, served_models):
         server.stop()
 
 
-def test_enough_new_feedback_triggers_a_gated_retrain(tmp_path, movielens):
+def test_enough_new_feedback_triggers_a_gated_retrain_on_the_learning_worker(tmp_path, movielens):
     models = tmp_path / "models"
     first = promote_tiny_version(models, movielens)
     env = {**_env(tmp_path, models, None), "CHATREC_RETRAIN_AFTER": "3"}
     stack = Stack(env, tmp_path / "worker.log")
+    learner = Worker(env, tmp_path / "learning.log", queue=LEARNING, nice=19).start()
     try:
+        stack.call("recommend", "telegram:3", 5, genres=["drama"], request_id="r1")  # 5 impressions: no trigger
         for i, item in enumerate(["50", "172", "181"]):
             stack.call("record_feedback", "telegram:3", "like", item, client_event_id=str(i))
         with environment({"CHATREC_MODELS_DIR": str(models)}):
             _wait_for(lambda: artifacts.current_version(movielens.name) != first, timeout=180)
             new = artifacts.current_version(movielens.name)
-            assert artifacts.read_meta(movielens.name, new)["feedback_events"] == 3
-        assert stack.call("details", "1")["model"] == new  # served without a restart
-        assert not (models / movielens.name / "RETRAIN_REQUESTED").exists()
+            assert artifacts.read_meta(movielens.name, new)["feedback_events"] == 8
+        _wait_for(lambda: stack.call("details", "1")["model"] == new)  # served without a restart
+        assert "chatrec.retrain[" not in (tmp_path / "worker.log").read_text()  # the interactive worker never fits
+        assert "retrain gate" in (tmp_path / "learning.log").read_text()
+    finally:
+        stack.stop()
+        learner.stop()
+
+
+SLOW = ModelParams(no_components=48, max_sampled=10, epochs=40, seed=7)  # a retrain of a few seconds
+
+
+def test_recommend_answers_at_normal_speed_while_a_retrain_runs(tmp_path, movielens):
+    models = tmp_path / "models"
+    promote_tiny_version(models, movielens, SLOW)
+    env = _env(tmp_path, models, None)  # the embedded default: filesystem broker, solo pools
+    stack = Stack(env, tmp_path / "worker.log")
+    learner = Worker(env, tmp_path / "learning.log", queue=LEARNING, nice=19).start()
+    store = FeedbackStore(env["CHATREC_DATABASE_URL"])
+    state = Learning(store)
+
+    def timed_calls(n: int) -> list[float]:
+        times = []
+        for i in range(n):
+            started = time.perf_counter()
+            assert len(stack.call("recommend", f"shell:{i}", 5, genres=["comedy"], timeout=2)["items"]) == 5
+            times.append(time.perf_counter() - started)
+        return times
+
+    try:
+        stack.call("record_feedback", "telegram:1", "like", "50", client_event_id="x")
+        quiet = timed_calls(20)
+        stack.app.send_task("chatrec.retrain", kwargs={"force": True})
+        _wait_for(lambda: state.holder() is not None, timeout=60)
+        during = timed_calls(20)
+        assert state.holder() is not None, "the retrain ended before the calls did: make SLOW slower"
+        print(f"recommend median {statistics.median(quiet) * 1000:.0f} ms quiet, "
+              f"{statistics.median(during) * 1000:.0f} ms during a retrain")
+        assert statistics.median(during) < max(3 * statistics.median(quiet), 0.25)
+    finally:
+        stack.stop()
+        learner.process.kill()  # no need to wait for the fit (its lease runs out)
+        learner.process.wait()
+
+
+def test_no_live_worker_means_an_answer_within_a_second(tmp_path, served_models):
+    env = _env(tmp_path, served_models, None)
+    app = caller_app(env)
+    for attempt in ("never started", "stopped"):
+        started = time.monotonic()
+        with pytest.raises(ServiceUnavailable, match="No recommender worker is running"):
+            client.call("recommend", "shell:x", 3, genres=["drama"], timeout=10, app=app)
+        assert time.monotonic() - started < 1.0, attempt
+        if attempt == "never started":
+            Stack(env, tmp_path / "worker.log").stop()  # answers once, then shuts down cleanly
+
+
+def test_a_call_nobody_waits_for_any_more_is_dropped_and_records_nothing(stack):
+    me = f"telegram:{uuid.uuid4().hex[:8]}"
+    database = stack.env["CHATREC_DATABASE_URL"].removeprefix("sqlite:///")
+    stack.call("record_feedback", me, "like", "50", client_event_id="first")
+    blocker = sqlite3.connect(database)
+    blocker.execute("BEGIN EXCLUSIVE")  # the next write waits on it, holding the worker(s)
+    stack.app.send_task("chatrec.record_feedback", args=(me, "seen", "1", "stuck"))
+    with pytest.raises(ServiceUnavailable, match="answered within"):
+        stack.call("recommend", me, 5, genres=["drama"], request_id="gave-up", timeout=0.5)
+    time.sleep(1.0)
+    blocker.rollback()
+    blocker.close()
+    _wait_for(lambda: len(stack.call("export_user", me)["data"]["events"]) == 2)
+    kinds = [e["kind"] for e in stack.call("export_user", me)["data"]["events"]]
+    assert kinds == ["like", "seen"], "the abandoned recommend stored no impressions"
+
+
+def test_bad_calls_and_a_missing_model_get_the_fallback_not_a_crash(tmp_path, served_models, caplog):
+    models = tmp_path / "models"
+    shutil.copytree(served_models, models)
+    env = _env(tmp_path, models, None)
+    stack = Stack(env, tmp_path / "worker.log")
+    try:
+        with caplog.at_level(logging.ERROR, logger="recommender.client"):
+            with pytest.raises(ServiceUnavailable, match="no task"):
+                stack.call("drop_tables", "x")
+            with pytest.raises(ServiceUnavailable, match="FAILURE"):
+                stack.call("details", item="1", colour="blue")  # no such argument
+        assert "has no task 'drop_tables'" in caplog.text and "TypeError" in caplog.text
+        served = stack.call("details", "1")["model"]
+        dataset = models / "movielens-100k"
+        shutil.rmtree(dataset / served)  # the model folder disappears mid-run
+        (dataset / "CURRENT").write_text("20990101-000000-gone\n")
+        assert stack.call("details", "1")["model"] == served  # the loaded model keeps answering
+        _wait_for(lambda: "cannot load movielens-100k model 20990101-000000-gone" in
+                  (tmp_path / "worker.log").read_text())
+        stack.stop()
+        stack = Stack.__new__(Stack)  # a fresh worker finds no model it can load
+        stack.env, stack.app = env, caller_app(env)
+        stack.worker = Worker(env, tmp_path / "worker2.log").start().wait_ready(STARTUP)
+        _wait_for(lambda: "no model loaded at start" in (tmp_path / "worker2.log").read_text(), timeout=STARTUP)
+        with pytest.raises(ServiceUnavailable, match="No movielens-100k model can be served"):
+            stack.call("recommend", "shell:x", 3, genres=["drama"], timeout=10)
     finally:
         stack.stop()
