@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat test train train-nlu eval eval-nlu bench bench-tasks simulate worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test train train-nlu eval eval-nlu bench bench-tasks simulate worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -46,14 +46,20 @@ bench: setup           ## fit time, latency, memory, synthetic scale run -> docs
 bench-chat: setup      ## N concurrent users over REST: this bot vs a plain `rasa init` bot -> docs/benchmarks.md
 	$(PY) -m bot.bench_chat
 
+bench-chat-retrain: setup  ## 50 users x 20 realistic turns, quiet and while the model retrains -> docs/benchmarks.md
+	$(PY) -m bot.bench_chat --retrain
+
 bench-tasks: setup     ## recommend through Celery + a private Redis, 1 and 8 callers, vs in-process
 	$(PY) -m recommender bench-tasks
 
 simulate: setup        ## simulated users give feedback for 3 rounds: loop vs static -> docs/benchmarks.md
 	$(PY) -m recommender simulate
 
-worker: setup          ## a Celery worker for the recommender tasks (broker: CHATREC_BROKER_URL)
-	$(PY) -m celery -A recommender.tasks worker --loglevel=INFO
+worker: setup          ## the interactive Celery worker: what conversations wait for (broker: CHATREC_BROKER_URL)
+	$(PY) -m celery -A recommender.tasks worker -Q interactive -n interactive@%h --loglevel=INFO
+
+learning-worker: setup ## the learning Celery worker: retraining only, at low CPU priority
+	nice -n 19 $(PY) -m celery -A recommender.tasks worker -Q learning -n learning@%h --loglevel=INFO
 
 beat: setup            ## Celery beat: schedules the nightly retrain (run one per deployment)
 	$(PY) -m celery -A recommender.tasks beat --loglevel=INFO --schedule .state/celerybeat-schedule

@@ -10,6 +10,13 @@ out; `--rasa-workers`). The plain bot is what
 store), trained here. Each simulated user sends its script's messages one
 after another, waiting for each reply; users run concurrently. Only one bot
 runs at a time.
+
+`--retrain` measures something else: the same bot on the embedded defaults
+of `make serve` (filesystem broker, interactive and learning workers)
+under 50 users x 20 turns of a realistic script (recommend, refine, more,
+why, like, seen, not for me, rate, details, compare), once quietly and once
+with a retrain forced just before the load; it reports latency of the
+messages sent while the retrain ran, fallbacks to popular picks and errors.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import statistics
 import subprocess
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,33 +36,46 @@ import aiohttp
 from tabulate import tabulate
 
 from bot.stack import RASA_MODELS, ROOT, Stack, child_environment, rasa, wait_for_http, write_endpoints
-from recommender import settings
+from recommender import artifacts, settings
 from recommender.bench import machine, write_section
-from recommender.localstack import RedisServer, Worker, environment, free_port
+from recommender.localstack import RedisServer, environment, free_port
 
 OURS = ["hi", "recommend me a comedy", "from the 90s", "show me more", "why the second one?",
         "I like the first one", "what is Fargo about?", "Fargo or Heat, which is better?",
         "start over", "a thriller from the 80s", "more", "thanks"]
 PLAIN = ["hi", "I am sad", "yes", "great", "are you a bot?", "bye", "hello", "not good", "no", "amazing"]
+REALISTIC = ["hi", "recommend me a comedy", "from the 90s", "show me more", "why the second one?",
+             "I like the first one", "seen the third one", "the fourth one is not for me",
+             "the second one: 4 out of 5", "what is Fargo about?", "Fargo or Heat, which is better?",
+             "start over", "a thriller from the 80s", "more", "why the first one?", "I love westerns",
+             "recommend a western", "something like Toy Story", "I like the second one", "thanks"]
+FALLBACK_TEXT = "My recommender is not answering right now"  # actions/replies.py UNAVAILABLE
 WARMUP_TURNS = 3
 
 
 async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: list[str], turns: int,
-                latencies: list[float], errors: list[str], silent: list[str]) -> None:
+                latencies: list[float], errors: list[str], silent: list[str],
+                timeline: list[tuple[float, float, bool]] | None = None) -> None:
+    """One user's turns; `timeline` gets (sent at, ms, fell back) per message."""
     for turn in range(turns):
         started = time.perf_counter()
         text = script[turn % len(script)]
+        fell_back = False
         try:
             async with session.post(url, json={"sender": sender, "message": text},
-                                    timeout=aiohttp.ClientTimeout(total=60)) as response:
+                                    timeout=aiohttp.ClientTimeout(total=120)) as response:
                 body = await response.json()
                 if response.status != 200:
                     errors.append(f"HTTP {response.status}: {str(body)[:80]}")
                 elif not body:
                     silent.append(text)  # the bot chose not to answer (no error)
+                else:
+                    fell_back = any(FALLBACK_TEXT in (reply.get("text") or "") for reply in body)
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
             errors.append(repr(error))
         latencies.append((time.perf_counter() - started) * 1000)
+        if timeline is not None:
+            timeline.append((time.time(), latencies[-1], fell_back))
 
 
 async def _load(port: int, script: list[str], users: int, turns: int, tag: str) -> dict:
@@ -93,10 +114,11 @@ def bench_ours(folder: Path, loads: list[int], turns: int, workers: int = 1) -> 
     try:
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
-        stack.worker = Worker(stack.env, stack.logs / "worker.log", pool="prefork", concurrency=2).start()
+        stack.start_workers(pool="prefork", concurrency=2)
         stack.start_actions()
         port = free_port()
         stack.start_server(RASA_MODELS, port, endpoints, secrets)
+        stack.wait_for_workers()
         return _measure(port, OURS, loads, turns, "ours")
     finally:
         stack.stop()
@@ -119,6 +141,122 @@ def bench_plain(folder: Path, loads: list[int], turns: int) -> list[dict]:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else (values or [0.0])[0]
+
+
+class RetrainWatch:
+    """Polls the learning lease (recommender/learning.py): when a retrain held it."""
+
+    def __init__(self, store) -> None:
+        from recommender.learning import Learning
+
+        self.state = Learning(store)
+        self.spans: list[list[float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            held = self.state.holder() is not None
+            now = time.time()
+            if held and (not self.spans or self.spans[-1][1] is not None):
+                self.spans.append([now, None])
+            elif not held and self.spans and self.spans[-1][1] is None:
+                self.spans[-1][1] = now
+
+    def start(self) -> "RetrainWatch":
+        self._thread.start()
+        return self
+
+    def running(self) -> bool:
+        return bool(self.spans) and self.spans[-1][1] is None
+
+    def during(self, at: float) -> bool:
+        return any(start <= at <= (end or time.time()) for start, end in self.spans)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+async def _realistic_load(port: int, users: int, turns: int, tag: str) -> tuple[list, list[str]]:
+    """(sent at, ms, fell back) per message, and the errors."""
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    timeline: list[tuple[float, float, bool]] = []
+    errors: list[str] = []
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        await asyncio.gather(*(_user(session, url, f"{tag}:{u}", REALISTIC, turns, [], errors, [], timeline)
+                               for u in range(users)))
+    return [(at - ms / 1000, ms, fell_back) for at, ms, fell_back in timeline], errors
+
+
+def _summary(rows: list, errors: list[str]) -> dict:
+    times = [ms for _, ms, _ in rows]
+    return {"messages": len(times), "p50_ms": statistics.median(times), "p95_ms": _p95(times),
+            "fallbacks": sum(fell_back for _, _, fell_back in rows), "errors": len(errors),
+            "error_samples": errors[:3]}
+
+
+def bench_retrain(folder: Path, users: int, turns: int) -> dict:
+    """The embedded `make serve` stack; quiet load, then the same load while a forced retrain runs."""
+    from recommender.feedback import FeedbackStore
+    from recommender.localstack import caller_app
+
+    folder.mkdir(parents=True, exist_ok=True)
+    models = folder / "models"  # a copy: the forced retrain may promote a version
+    shutil.copytree(artifacts.models_dir() / settings.dataset_name(), models / settings.dataset_name(),
+                    ignore=shutil.ignore_patterns("decisions.jsonl"))
+    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(models),
+           "CHATREC_METRICS_PORT_BASE": "0", "CHATREC_RETRAIN_AFTER": "1000000"}
+    stack = Stack(env, logs=folder / "logs", actions_port=free_port())
+    results = {}
+    try:
+        with environment(env):
+            endpoints, secrets = write_endpoints(stack.actions_port, folder)
+            store = FeedbackStore(settings.database_url())
+            store.migrate()
+            app = caller_app(env)
+        stack.start_workers()
+        stack.start_actions()
+        port = free_port()
+        stack.start_server(RASA_MODELS, port, endpoints, secrets)
+        stack.wait_for_workers()
+        asyncio.run(_realistic_load(port, users, WARMUP_TURNS, "warm"))
+        results["no retrain"] = _summary(*asyncio.run(_realistic_load(port, users, turns, "quiet")))
+        watch = RetrainWatch(store).start()
+        app.send_task("chatrec.retrain", kwargs={"force": True})
+        deadline = time.monotonic() + 120
+        while not watch.running() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        loaded, errors = asyncio.run(_realistic_load(port, users, turns, "retrain"))
+        results["retrain covered the whole load"] = watch.running()
+        watch.stop()
+        results["retrain running"] = _summary([row for row in loaded if watch.during(row[0])], errors)
+        results["retrain spans"] = watch.spans
+        return results
+    finally:
+        stack.stop()
+
+
+def retrain_report(results: dict, users: int, turns: int) -> str:
+    quiet, busy = results["no retrain"], results["retrain running"]
+    rows = [[name, r["messages"], f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", r["fallbacks"], r["errors"]]
+            for name, r in (("no retrain", quiet), ("a retrain running (learning worker, nice 19)", busy))]
+    rows.append(["**p95 ratio, retraining / quiet**", "", "", f"**{busy['p95_ms'] / quiet['p95_ms']:.2f}×**", "", ""])
+    covered = "yes" if results["retrain covered the whole load"] else "no (only messages sent while it ran are counted)"
+    return (f"Machine: {machine()}. One run of `make bench-chat-retrain`: the embedded `make serve` stack "
+            "(filesystem broker, SQLite stores, one interactive worker, one learning worker at nice 19, the "
+            f"action server, one Rasa process), {users} users x {turns} turns of a realistic script "
+            "(recommend, refine, more, why, like, seen, not for me, rate, details, compare, a stated taste) "
+            f"after {WARMUP_TURNS} warm-up turns. First with no retrain, then with a retrain of the served "
+            "model (forced, started just before the load) running on the learning worker. "
+            f"The retrain ran during the whole second load: {covered}. *fallbacks*: replies with popular picks "
+            "or \"try again\" because no worker answered in time.\n\n"
+            + tabulate(rows, headers=["load", "messages", "p50 ms", "p95 ms", "fallbacks", "errors"],
+                       tablefmt="github") + "\n")
 
 
 def _list_turn(tracker, turn: int) -> None:
@@ -206,12 +344,25 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=48, help="messages per user")
     parser.add_argument("--rasa-workers", type=int, nargs="+", default=[1, 2],
                         help="Chat-Rec runs, one per number of Rasa server processes")
+    parser.add_argument("--retrain", action="store_true",
+                        help="only the retrain-under-load run (--users 50 --turns 20 by default)")
     args = parser.parse_args()
     if not any(RASA_MODELS.glob("*.tar.gz")):
         sys.exit("no trained bot: run `make train` first")
     folder = settings.state_dir() / "bench-chat"  # logs stay here for a look afterwards
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    if args.retrain:
+        users = args.users[0] if args.users != [4, 16] else 50
+        turns = args.turns if args.turns != 48 else 20
+        results = bench_retrain(folder / "retrain", users, turns)
+        text = retrain_report(results, users, turns)
+        print(text)
+        (ROOT / "reports").mkdir(exist_ok=True)
+        (ROOT / "reports" / "bench-chat-retrain.json").write_text(json.dumps(results, indent=2))
+        write_section(ROOT / "docs" / "benchmarks.md", "chat-retrain",
+                      "Chat while the model retrains (`make bench-chat-retrain`)", text)
+        return
     plain = bench_plain(folder, args.users, args.turns)
     ours = {workers: bench_ours(folder / f"ours-{workers}", args.users, args.turns, workers)
             for workers in args.rasa_workers}

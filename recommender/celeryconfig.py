@@ -62,6 +62,7 @@ def configuration() -> dict:
                                               "schedule": timedelta(hours=24)}},
     }
     if broker.startswith("filesystem://"):
+        conf["broker_transport"] = "recommender.file_broker:Transport"  # atomic message files
         conf["broker_transport_options"] = _filesystem_options()
         # The filesystem transport has no event loop: with prefork or thread pools the
         # worker's loop picks up a message only every 2 s (measured: 2.0 s per call);

@@ -69,13 +69,17 @@ def cmd_rollback(args: argparse.Namespace) -> None:
 
 
 def cmd_retrain(args: argparse.Namespace) -> None:
-    from recommender import settings
+    import os
+    import socket
+
     from recommender.feedback import FeedbackStore
-    from recommender.retraining import retrain
+    from recommender.learning import retrain_when_due
+    from recommender import settings
 
     store = FeedbackStore(settings.database_url())
     store.migrate()
-    print(retrain(load_dataset(args.dataset), store).reason)
+    owner = f"{socket.gethostname()}:{os.getpid()}:cli"
+    print(retrain_when_due(store, args.dataset, owner, force=True).reason)
 
 
 def _show(title: str, recommendations: Recommendations) -> None:

@@ -90,7 +90,7 @@ def chat(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: 
                "CHATREC_BROKER_URL": redis.url, "CHATREC_DATABASE_URL": f"sqlite:///{folder / 'feedback.db'}",
                "CHATREC_TRACKER_STORE_URL": tracker_url,
                "CHATREC_LOCK_STORE_URL": f"redis://127.0.0.1:{redis.port}/2",
-               "CHATREC_TASK_TIMEOUT": "2"}
+               "CHATREC_TASK_TIMEOUT": "2", "CHATREC_METRICS_PORT_BASE": str(free_port())}
         promote_tiny_version(folder / "models", movielens)
         stack = Stack(env, logs=folder / "logs", actions_port=free_port())
         with environment(env):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -178,20 +181,75 @@ def test_a_conversation_survives_a_restart_of_every_process(chat: Chat, movielen
         assert "Romance" in genres and 1990 <= year <= 1999
 
 
-def test_worker_down_falls_back_and_keeps_feedback(chat: Chat) -> None:
+def metric(port: int, name: str) -> float:
+    """The value of one sample (name with labels, as exposed) on a process's /metrics page."""
+    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def outbox_rows(chat: Chat, sender: str) -> list[str]:
+    with sqlite3.connect(Path(chat.env["CHATREC_STATE_DIR"]) / "outbox.sqlite3") as connection:
+        return [task for task, in connection.execute(
+            "SELECT task FROM pending WHERE json_extract(kwargs, '$.identity') = ? ORDER BY id", (sender,))]
+
+
+def test_worker_down_falls_back_at_once_and_keeps_feedback(chat: Chat) -> None:
     sender = new_sender()
+    actions_metrics = chat.stack.metrics_port(0)
+    fallbacks = metric(actions_metrics, 'chatrec_fallbacks_total{reason="popular"}')
     chat.stack.worker.stop()
     try:
+        started = time.monotonic()
         reply = chat.say(sender, "recommend a comedy")
+        assert time.monotonic() - started < 1.5, "no worker beats: no waiting for the timeout"
         assert replies.UNAVAILABLE in texts(reply)
         fallback = shown_ids(reply)
         assert len(fallback) == 5
         queued = texts(chat.say(sender, replies.payload("feedback_positive", fallback[0])))
         assert "as soon as it is back" in queued
+        assert metric(actions_metrics, 'chatrec_fallbacks_total{reason="popular"}') == fallbacks + 1
     finally:
         chat.stack.start_interactive_worker()
+        chat.stack.wait_for_workers()
     chat.say(sender, "recommend a comedy")  # a worker answers: the kept feedback is sent too
     assert fallback[0] in store(chat).feedback(sender).liked
+
+
+def test_forgetting_while_the_worker_is_down_is_final(chat: Chat) -> None:
+    sender = new_sender()
+    assert len(shown_ids(chat.say(sender, "recommend me a comedy"))) == 5  # stored: 5 impressions
+    chat.stack.worker.stop()
+    try:
+        fallback = shown_ids(chat.say(sender, "recommend a drama"))
+        chat.say(sender, replies.payload("feedback_positive", fallback[0]))
+        chat.say(sender, replies.payload("already_seen", fallback[1]))
+        assert outbox_rows(chat, sender) == ["record_feedback", "record_feedback"]
+        chat.say(sender, "delete my data")
+        assert "as soon as my recommender is back" in texts(chat.say(sender, "yes"))
+        assert outbox_rows(chat, sender) == ["forget_user"]  # the kept feedback went first
+    finally:
+        chat.stack.start_interactive_worker()
+        chat.stack.wait_for_workers()
+    chat.say(new_sender(), "recommend a comedy")  # a worker answers: the outbox is sent
+    assert outbox_rows(chat, sender) == []
+    assert store(chat).export(sender) == {"identity": sender, "stored": False, "events": []}
+    engine = sqlalchemy.create_engine(chat.tracker_url)
+    with engine.connect() as connection:
+        events = connection.execute(sqlalchemy.text("SELECT count(*) FROM events WHERE sender_id = :s"),
+                                    {"s": sender}).scalar()
+    engine.dispose()
+    assert events == 0
+
+
+def test_workers_and_action_server_serve_prometheus_metrics(chat: Chat) -> None:
+    chat.say(new_sender(), "recommend a comedy")
+    assert metric(chat.stack.metrics_port(0), 'chatrec_call_seconds_count{outcome="ok",task="recommend"}') >= 1
+    assert metric(chat.stack.metrics_port(1), 'chatrec_task_seconds_count{task="chatrec.recommend"}') >= 1
+    for port in (chat.stack.metrics_port(1), chat.stack.metrics_port(2)):
+        page = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert 'chatrec_queue_depth{queue="interactive"}' in page and 'chatrec_queue_depth{queue="learning"}' in page
 
 
 ODD_MESSAGES = ["", "   ", "x" * 5000, "🙂🙂🙂🎬🍿", "今天天气怎么样", "¿dónde está la biblioteca?", "Wie spät ist es?",

@@ -43,9 +43,14 @@ class Stack:
 
     def __init__(self, env: dict[str, str], log, pool: str | None = None) -> None:
         self.env = env
-        self.worker = Worker(env, log, pool).start().wait_ready(STARTUP)
-        self.app = caller_app(env)
-        self.call("details", "1", timeout=STARTUP)  # ready once it answers
+        self.worker = Worker(env, log, pool).start()
+        try:
+            self.worker.wait_ready(STARTUP)
+            self.app = caller_app(env)
+            self.call("details", "1", timeout=STARTUP)  # ready once it answers
+        except BaseException:
+            self.worker.stop()
+            raise
 
     def call(self, task: str, *args, timeout: float = 10.0, **kwargs) -> dict:
         return client.call(task, *args, timeout=timeout, app=self.app, **kwargs)
