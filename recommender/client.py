@@ -21,6 +21,7 @@ import threading
 import time
 
 from celery import Celery
+from celery.result import AsyncResult
 from celery.exceptions import BackendError
 from celery.exceptions import TimeoutError as CeleryTimeout
 from kombu.exceptions import KombuError
@@ -104,6 +105,21 @@ def call(task: str, *args: object, timeout: float = DEFAULT_TIMEOUT, app: Celery
     return answer
 
 
+def _wait(result: AsyncResult, timeout: float) -> object:
+    """The task's return value (or its exception). Redis and RPC results are pushed to the
+    caller; a database backend is polled, often at first and then every 50 ms at most, so
+    that many waiting conversations do not keep the CPU busy with queries."""
+    if result.backend.is_async:
+        return result.get(timeout=timeout, propagate=False)
+    deadline, interval = time.monotonic() + timeout, 0.005
+    while not result.ready():
+        if time.monotonic() > deadline:
+            raise CeleryTimeout()
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.05)
+    return result.get(propagate=False)
+
+
 def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -> dict:
     if task not in TASKS:
         log.error("the recommender has no task %r; answering without it", task)
@@ -112,7 +128,7 @@ def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -
         if not _liveness.alive(app):
             raise ServiceUnavailable("No recommender worker is running.")
         result = app.send_task(f"chatrec.{task}", args=args, kwargs=kwargs, expires=timeout)
-        answer = result.get(timeout=timeout, interval=0.01, propagate=False)
+        answer = _wait(result, timeout)
     except CeleryTimeout:
         raise ServiceUnavailable(f"No recommender worker answered within {timeout:g} s.") from None
     except (KombuError, BackendError, RedisError, OSError) as error:  # OSError: socket errors
