@@ -32,6 +32,30 @@ def genres_and_year(movielens: Dataset, item_id: str) -> tuple[set[str], int]:
     return set(movielens.catalog.genres_of(item)), item.year
 
 
+def metric(port: int, name: str) -> float:
+    """The value of one sample (name with labels, as exposed) on a process's /metrics page."""
+    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def tracker_events(chat: Chat, sender: str) -> int:
+    """Rows of this conversation in the tracker store."""
+    engine = sqlalchemy.create_engine(chat.tracker_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text("SELECT count(*) FROM events WHERE sender_id = :s"),
+                                  {"s": sender}).scalar()
+    engine.dispose()
+    return rows
+
+
+def outbox_rows(chat: Chat, sender: str) -> list[str]:
+    with sqlite3.connect(Path(chat.env["CHATREC_STATE_DIR"]) / "outbox.sqlite3") as connection:
+        return [task for task, in connection.execute(
+            "SELECT task FROM pending WHERE json_extract(kwargs, '$.identity') = ? ORDER BY id", (sender,))]
+
+
 def test_greeting_and_help_say_what_the_bot_does(chat: Chat) -> None:
     sender = new_sender()
     assert "recommend" in texts(chat.say(sender, "hello there")).lower()
@@ -152,12 +176,7 @@ def test_forget_me_deletes_feedback_and_the_conversation(chat: Chat) -> None:
     assert "cannot be undone" in texts(chat.say(sender, "delete my data"))
     assert "deleted everything" in texts(chat.say(sender, "/affirm"))
     assert not store(chat).export(sender)["stored"]
-    engine = sqlalchemy.create_engine(chat.tracker_url)
-    with engine.connect() as connection:
-        rows = connection.execute(sqlalchemy.text("SELECT count(*) FROM events WHERE sender_id = :s"),
-                                  {"s": sender}).scalar()
-    engine.dispose()
-    assert rows == 0
+    assert tracker_events(chat, sender) == 0
 
 
 def test_forget_me_can_be_cancelled(chat: Chat) -> None:
@@ -179,20 +198,6 @@ def test_a_conversation_survives_a_restart_of_every_process(chat: Chat, movielen
     for item in more:
         genres, year = genres_and_year(movielens, item)
         assert "Romance" in genres and 1990 <= year <= 1999
-
-
-def metric(port: int, name: str) -> float:
-    """The value of one sample (name with labels, as exposed) on a process's /metrics page."""
-    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return 0.0
-
-
-def outbox_rows(chat: Chat, sender: str) -> list[str]:
-    with sqlite3.connect(Path(chat.env["CHATREC_STATE_DIR"]) / "outbox.sqlite3") as connection:
-        return [task for task, in connection.execute(
-            "SELECT task FROM pending WHERE json_extract(kwargs, '$.identity') = ? ORDER BY id", (sender,))]
 
 
 def test_worker_down_falls_back_at_once_and_keeps_feedback(chat: Chat) -> None:
@@ -235,12 +240,7 @@ def test_forgetting_while_the_worker_is_down_is_final(chat: Chat) -> None:
     chat.say(new_sender(), "recommend a comedy")  # a worker answers: the outbox is sent
     assert outbox_rows(chat, sender) == []
     assert store(chat).export(sender) == {"identity": sender, "stored": False, "events": []}
-    engine = sqlalchemy.create_engine(chat.tracker_url)
-    with engine.connect() as connection:
-        events = connection.execute(sqlalchemy.text("SELECT count(*) FROM events WHERE sender_id = :s"),
-                                    {"s": sender}).scalar()
-    engine.dispose()
-    assert events == 0
+    assert tracker_events(chat, sender) == 0
 
 
 def test_workers_and_action_server_serve_prometheus_metrics(chat: Chat) -> None:

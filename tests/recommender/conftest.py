@@ -13,7 +13,9 @@ from recommender.evaluation import evaluate, random_split, to_matrix
 from recommender.experiment import fit_hybrid
 from recommender.service import Recommender
 from recommender.tuning import hybrid_features
+from recommender.feedback import FeedbackStore
 from recommender.localstack import environment
+from tests.services import postgres_database
 
 TINY = ModelParams(no_components=16, max_sampled=10, epochs=8, seed=7)
 
@@ -69,3 +71,19 @@ def served_models(tmp_path_factory, movielens: Dataset):
     folder = tmp_path_factory.mktemp("models")
     promote_tiny_version(folder, movielens)
     return folder
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """An empty, migrated feedback store on a real SQLite file and a real PostgreSQL database."""
+    if request.param == "sqlite":
+        store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
+        store.migrate()
+        yield store
+        store.engine.dispose()
+    else:
+        with postgres_database() as url:
+            store = FeedbackStore(url)
+            store.migrate()
+            yield store
+            store.engine.dispose()

@@ -8,22 +8,6 @@ from sqlalchemy import inspect, text
 
 from recommender.errors import InvalidRequest
 from recommender.feedback import TOMBSTONE_DAYS, FeedbackStore, ForgottenPerson, digest
-from tests.services import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
-        store.migrate()
-        yield store
-        store.engine.dispose()
-    else:
-        with postgres_database() as url:
-            store = FeedbackStore(url)
-            store.migrate()
-            yield store
-            store.engine.dispose()
 
 
 def test_migrations_create_the_schema_and_are_repeatable(store):

@@ -15,22 +15,6 @@ from recommender.feedback import FeedbackStore
 from recommender.learning import LEASE_SECONDS, REQUEST_SECONDS, Learning
 from recommender.localstack import environment
 from tests.recommender.conftest import promote_tiny_version
-from tests.services import postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
-        store.migrate()
-        yield store
-        store.engine.dispose()
-    else:
-        with postgres_database() as url:
-            store = FeedbackStore(url)
-            store.migrate()
-            yield store
-            store.engine.dispose()
 
 
 def likes(store: FeedbackStore, person: str, n: int, start: int = 0) -> None:
