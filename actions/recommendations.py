@@ -18,11 +18,8 @@ PAGE = 5
 
 
 def show_list(dispatcher: CollectingDispatcher, header: str, items: list[dict]) -> None:
-    """A header, one message per item with its feedback buttons, and a footer without buttons."""
-    dispatcher.utter_message(text=header)
-    for position, item in enumerate(items, start=1):
-        dispatcher.utter_message(text=replies.item_line(item, position), buttons=replies.item_buttons(item))
-    dispatcher.utter_message(text=replies.LIST_FOOTER)
+    """One message: a header, the numbered items (each with its feedback actions) and a footer."""
+    dispatcher.utter_message(**replies.rich("list", header, items, replies.LIST_FOOTER))
 
 
 def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -132,9 +129,9 @@ class ActionWhy(Action):
                            constraints=context.request(tracker), genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []
-        # Buttons first, text last: a reply ends without buttons, so `rasa shell` keeps a free-text prompt.
-        dispatcher.utter_message(text=f"Why {found['item']['label']}?", buttons=replies.item_buttons(found["item"])[:3])
-        dispatcher.utter_message(text=" ".join(reason["text"] for reason in found["reasons"]))
+        reasons = " ".join(reason["text"] for reason in found["reasons"])
+        dispatcher.utter_message(**replies.rich("item", f"Why {found['item']['label']}?", [found["item"]], reasons,
+                                                numbered=False, actions=3))
         return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
@@ -150,8 +147,9 @@ class ActionDetails(Action):
         found = await about_item(dispatcher, "details", item=item.reference)
         if found is None:
             return []
-        dispatcher.utter_message(text=replies.item_line(found["item"]), buttons=replies.item_buttons(found["item"]))
-        dispatcher.utter_message(text=replies.rating_text(found["mean_rating"], found["ratings"]))
+        dispatcher.utter_message(**replies.rich("item", "Here it is:", [found["item"]],
+                                                replies.rating_text(found["mean_rating"], found["ratings"]),
+                                                numbered=False))
         return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
@@ -169,8 +167,8 @@ class ActionCompare(Action):
                            second=pair[1], genres=tracker.get_slot("liked_genres") or [])
         if found is None:
             return []
-        lines = [f"{item['label']}: {replies.rating_text(item['mean_rating'], item['ratings'])}"
-                 for item in found["items"]]
+        rated = [{**item, "note": replies.rating_text(item["mean_rating"], item["ratings"])} for item in found["items"]]
         preferred = next(item for item in found["items"] if item["id"] == found["preferred"])
-        dispatcher.utter_message(text="\n".join(lines) + f"\nFor you I'd pick {preferred['label']}.")
+        dispatcher.utter_message(**replies.rich("compare", "Side by side:", rated,
+                                                f"For you I'd pick {preferred['label']}.", numbered=False))
         return context.slot_changes(tracker, last_item=replies.remembered([preferred])[0])

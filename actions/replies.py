@@ -1,5 +1,11 @@
 """Reply texts and buttons. Button payloads are Rasa intent payloads that
-carry the item id, so a press reaches the right intent and item without NLU."""
+carry the item id, so a press reaches the right intent and item without NLU.
+
+A list (and an item's details, its reasons, a comparison) is one message:
+plain text, which `rasa shell` and `rasa interactive` show, plus the same
+content as data (Rasa's custom JSON, key "chatrec") that the Telegram and
+Slack adapters render natively, with each item's actions.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +23,24 @@ def item_line(item: dict, position: int | None = None) -> str:
     """"2. Fargo (1996) — Crime, Drama, Thriller"."""
     prefix = f"{position}. " if position is not None else ""
     genres = ", ".join(item.get("genres") or [])
-    return f"{prefix}{item['label']}" + (f" — {genres}" if genres else "")
+    note = f". {item['note']}" if item.get("note") else ""
+    return f"{prefix}{item['label']}" + (f" — {genres}" if genres else "") + note
 
 
 def item_buttons(item: dict) -> list[dict]:
     return [{"title": title, "payload": payload(intent, item["id"])} for title, intent in FEEDBACK_BUTTONS]
+
+
+def rich(kind: str, header: str, items: list[dict], footer: str = "", numbered: bool = True,
+         actions: int = len(FEEDBACK_BUTTONS)) -> dict:
+    """`utter_message` arguments for one message about `items` ("list", "item" or "compare")."""
+    lines = [item_line(item, position if numbered else None) for position, item in enumerate(items, start=1)]
+    text = "\n".join([header, *lines] + ([footer] if footer else []))  # "\n\n" would split it in Rasa's REST
+    return {"text": text, "json_message": {"chatrec": {
+        "kind": kind, "text": text, "header": header, "footer": footer,
+        "items": [{"id": item["id"], "label": item["label"], "line": line,
+                   "position": position if numbered else None, "actions": item_buttons(item)[:actions]}
+                  for position, (item, line) in enumerate(zip(items, lines), start=1)]}}}
 
 
 def remembered(items: list[dict]) -> list[dict]:
@@ -54,6 +73,6 @@ def unknown_item_text(suggestions: list) -> str:
     return "I couldn't find that title in my catalog. Check the spelling, or ask me for a recommendation."
 
 
-LIST_FOOTER = "Tap a button under a film, or say \"more\", \"why the second one?\" or \"seen the first one\"."
+LIST_FOOTER = "Say \"more\", \"why the second one?\", \"I like the first one\" or \"seen the third one\"."
 UNAVAILABLE = "My recommender is not answering right now, sorry."
 WHICH_ONE = "Which one do you mean? Say \"the second one\", name the title, or tap a button under it."

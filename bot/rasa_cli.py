@@ -1,4 +1,5 @@
-"""Rasa's command line (`python -m bot.rasa_cli run ...`), with two speed fixes.
+"""Rasa's command line (`python -m bot.rasa_cli run ...`), with two speed fixes
+and one display fix.
 
 1. Freezing the loaded model for the garbage collector. Rasa's process holds
 millions of objects once the model is loaded (TensorFlow, torch, the graph);
@@ -17,6 +18,9 @@ reply the commands below time 20.6 ms against 0.011 ms here:
         RemoteAction as R; s = R.action_response_format_spec()" "jsonschema.validate({'events': []}, s)"
     .venv/bin/python -m timeit -s "from bot.rasa_cli import _response_validator as v" \
         "v().validate({'events': []})"
+
+3. `rasa shell` prints a list's plain text and not, after it, the same list
+as the JSON the channel adapters render (actions/replies.py `rich`).
 """
 
 from __future__ import annotations
@@ -29,8 +33,17 @@ from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 from rasa.core import run
 from rasa.core.actions.action import RemoteAction
+from rasa.core.channels import console
 
 _load_agent_on_start = run.load_agent_on_start
+_print_bot_output = console._print_bot_output
+
+
+def _print_text_not_data(message: Dict[Text, Any], *args: Any, **kwargs: Any) -> Any:
+    """Skip the adapters' copy of a message whose text was already printed."""
+    if "chatrec" in (message.get("custom") or {}) and not message.get("text"):
+        return None
+    return _print_bot_output(message, *args, **kwargs)
 
 
 @functools.lru_cache(maxsize=1)
@@ -61,6 +74,7 @@ async def _load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
 def patch() -> None:
     RemoteAction._validate_action_result = _validate_action_result
     run.load_agent_on_start = _load_agent_then_freeze
+    console._print_bot_output = _print_text_not_data
 
 
 if __name__ == "__main__":

@@ -22,9 +22,47 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Item:
+    """One item of a list the bot sent, with what a person can do about it."""
+    id: str
+    label: str
+    line: str  # "2. Fargo (1996) — Crime, Drama"
+    actions: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
+    kind: str = "text"  # or "list", "item", "compare": render `header`, `items`, `footer`
+    header: str = ""
+    items: tuple[Item, ...] = ()
+    footer: str = ""
+
+
+def _structured(data: dict) -> Reply:
+    """A list (or item, comparison) the bot sent as data (actions/replies.py `rich`)."""
+    items = tuple(Item(str(i["id"]), i["label"], i["line"],
+                       tuple(Button(b["title"], b["payload"]) for b in i.get("actions") or []))
+                  for i in data.get("items") or [])
+    return Reply(data.get("text", ""), kind=data.get("kind", "list"), header=data.get("header", ""),
+                 items=items, footer=data.get("footer", ""))
+
+
+def replies_from(messages: list[dict]) -> list[Reply]:
+    """Rasa's REST messages as replies. A structured message arrives as its text, then its data
+    (Rasa's custom JSON): the two become one reply."""
+    found: list[Reply] = []
+    for message in messages:
+        data = (message.get("custom") or {}).get("chatrec")
+        if data:
+            if found and found[-1].kind == "text" and found[-1].text == data.get("text"):
+                found.pop()
+            found.append(_structured(data))
+        elif message.get("text") or message.get("buttons"):
+            found.append(Reply(message.get("text") or "",
+                               tuple(Button(b["title"], b["payload"]) for b in message.get("buttons") or [])))
+    return found
 
 
 class BotUnavailable(Exception):
@@ -50,8 +88,7 @@ class RasaClient:
         except (httpx.HTTPError, ValueError) as error:
             log.warning("the bot did not answer: %s", type(error).__name__)
             raise BotUnavailable(str(error)) from error
-        return [Reply(m.get("text") or "", tuple(Button(b["title"], b["payload"]) for b in m.get("buttons") or []))
-                for m in messages if m.get("text") or m.get("buttons")]
+        return replies_from(messages)
 
     async def close(self) -> None:
         await self._http.aclose()

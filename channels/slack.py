@@ -4,13 +4,20 @@
     SLACK_APP_TOKEN=xapp-... python -m channels.slack
                                            Socket Mode (development: no public URL)
 
-Direct messages and @-mentions in channels (answered in the thread) go to
-the bot as the sender `slack:<team>:<user>`; replies come back as Block Kit
-sections, recommendation buttons as an actions block whose presses are sent
-on as the button's payload. Bolt verifies the signing secret (401 for a
-forged request), answers url_verification, acknowledges within Slack's 3
-seconds and does the work afterwards, and ignores the app's own messages.
-A retried delivery (X-Slack-Retry-Num, same event id) is answered once.
+Direct messages (in their thread, if any), @-mentions in channels
+(answered in the thread) and follow-ups in a channel thread the bot has
+answered in go to the bot as the sender `slack:<team>:<user>`, as plain
+words: Slack's escaping and mention/link markup are undone first. Replies
+come back as Block Kit: a list is one message with a section and the
+actions for each item; a press is sent on as the button's payload and the
+message is updated to show it (a second press of the same choice is stored
+once). Bolt verifies the signing secret (401 for a forged request), answers
+url_verification, acknowledges within Slack's 3 seconds and does the work
+afterwards, and ignores the app's own messages. A retried delivery
+(X-Slack-Retry-Num, same event id) is answered once. slack_sdk retries
+HTTP 429 after Slack's Retry-After and retries connection errors; a message
+that still cannot be delivered is logged with its channel (never its text).
+The App Home tab shows a short help.
 
 Environment: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (required),
 SLACK_APP_TOKEN (Socket Mode), SLACK_LISTEN (127.0.0.1:3000), SLACK_API_URL
@@ -30,6 +37,9 @@ from typing import AsyncIterator
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
+                                                         AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
@@ -38,9 +48,14 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 BUTTON_ACTION = re.compile(r"^chatrec_button_\d+$")
-MENTION = re.compile(r"<@[A-Z0-9]+>")
 REMEMBERED_EVENTS = 10_000
 SECTION_LIMIT = 3000  # characters of text in one section block
+RETRIES = 5
+HOME_HELP = ("*Chat-Rec* recommends from its catalog and learns from what you tell it.\n"
+             "Send me a direct message, or mention me in a channel: \"recommend a comedy from the 90s\", "
+             "\"something like Fargo\", \"why the second one?\", \"seen it\", \"delete my data\".")
+# Slack's markup in user text: <@U123|name>, <!here>, <#C123|general>, <https://x|label>, <https://x>
+MARKUP = re.compile(r"<([@#!])?([^>|]*)(?:\|([^>]*))?>")
 
 
 def escape(text: str) -> str:
@@ -48,30 +63,74 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def plain_words(text: str) -> str:
+    """What a person typed, as plain words: mentions and broadcasts dropped, channel and link
+    labels kept, Slack's &amp; &lt; &gt; undone."""
+    def word(match: re.Match) -> str:
+        sigil, target, label = match.groups()
+        if sigil in ("@", "!"):
+            return " "
+        if sigil == "#":
+            return f"#{label}" if label else " "
+        return label or target
+
+    text = MARKUP.sub(word, text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
+
+
+def _section(text: str) -> list[dict]:
+    text = escape(text) or " "
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text[i:i + SECTION_LIMIT]}}
+            for i in range(0, len(text), SECTION_LIMIT)]
+
+
+def _actions(buttons, block_id: str | None = None) -> dict:
+    block = {"type": "actions", "elements": [
+        {"type": "button", "action_id": f"chatrec_button_{number}", "value": button.payload,
+         "text": {"type": "plain_text", "text": button.title, "emoji": True}}
+        for number, button in enumerate(buttons)]}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
 def blocks(reply: Reply) -> list[dict]:
-    """A section per 3000 characters of text, then the buttons as one actions block."""
-    text = escape(reply.text) or " "
-    found: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[i:i + SECTION_LIMIT]}}
-                         for i in range(0, len(text), SECTION_LIMIT)]
-    if reply.buttons:
-        found.append({"type": "actions", "elements": [
-            {"type": "button", "action_id": f"chatrec_button_{number}", "value": button.payload,
-             "text": {"type": "plain_text", "text": button.title, "emoji": True}}
-            for number, button in enumerate(reply.buttons)]})
+    """Text as sections (3000 characters each) then its buttons; a list as one section and one
+    actions block per item between its header and footer."""
+    if reply.kind == "text":
+        return _section(reply.text) + ([_actions(reply.buttons)] if reply.buttons else [])
+    found = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.header)}*"}}]
+    for number, item in enumerate(reply.items):
+        found += _section(item.line)
+        if item.actions:
+            found.append(_actions(item.actions, f"item_{number}"))
+    if reply.footer:
+        found.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(reply.footer)}]})
     return found
 
 
+def marked(message_blocks: list[dict], block_id: str, choice: str) -> list[dict]:
+    """The message's blocks with one item's buttons replaced by the choice made."""
+    return [{"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": f"✓ {escape(choice)}"}]}
+            if block.get("block_id") == block_id else block for block in message_blocks]
+
+
 class Deliveries:
-    """Event ids already handled: Slack retries a delivery it thinks failed."""
+    """Keys already handled: event ids (Slack retries a delivery it thinks failed), button
+    presses on a message, threads the bot answered in."""
 
     def __init__(self) -> None:
         self._seen: OrderedDict[str, bool] = OrderedDict()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._seen
 
     def first_time(self, event_id: str | None) -> bool:
         if not event_id:
             return True
         if event_id in self._seen:
-            log.info("skipping a repeated delivery of event %s", event_id)
+            log.info("skipping a repeated delivery of %s", event_id)
             return False
         self._seen[event_id] = True
         if len(self._seen) > REMEMBERED_EVENTS:
@@ -87,38 +146,82 @@ async def relay(client: AsyncWebClient, rasa: RasaClient, team: str, user: str, 
     except BotUnavailable:
         replies = [Reply(APOLOGY)]
     for reply in replies:
-        await client.chat_postMessage(channel=channel, text=reply.text or " ", blocks=blocks(reply),
-                                      thread_ts=thread_ts)
+        try:
+            await client.chat_postMessage(channel=channel, text=escape(reply.text) or " ", blocks=blocks(reply),
+                                          thread_ts=thread_ts)
+        except (SlackApiError, SlackClientError, OSError) as error:
+            log.error("could not deliver a message to channel %s: %s", channel, _reason(error))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return type(error).__name__
+
+
+def web_client(token: str, api_url: str | None = None) -> AsyncWebClient:
+    """The Web API client: 429s retried after Retry-After, connection errors retried."""
+    client = AsyncWebClient(token=token, base_url=api_url or AsyncWebClient.BASE_URL,
+                            retry_handlers=[AsyncConnectionErrorRetryHandler(max_retry_count=RETRIES)])
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=RETRIES))
+    return client
 
 
 def build(token: str, signing_secret: str, rasa: RasaClient, api_url: str | None = None) -> AsyncApp:
-    client = AsyncWebClient(token=token, base_url=api_url or AsyncWebClient.BASE_URL)
-    app = AsyncApp(client=client, signing_secret=signing_secret)
+    app = AsyncApp(client=web_client(token, api_url), signing_secret=signing_secret)
     deliveries = Deliveries()
 
     @app.event("message")
-    async def on_direct_message(event: dict, body: dict, client: AsyncWebClient) -> None:
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+    async def on_message(event: dict, body: dict, client: AsyncWebClient, context) -> None:
+        if event.get("subtype") or event.get("bot_id"):
             return  # edits, joins, other bots: nothing to answer
+        thread = event.get("thread_ts")
+        if event.get("channel_type") != "im":
+            mentioned = f"<@{context.bot_user_id}>" in event.get("text", "")
+            if not thread or mentioned or f"thread:{event['channel']}:{thread}" not in deliveries:
+                return  # channel chatter, or a mention (answered by on_mention)
         if deliveries.first_time(body.get("event_id")):
             await relay(client, rasa, body.get("team_id", ""), event["user"], event["channel"],
-                        event.get("text", ""))
+                        plain_words(event.get("text", "")), thread_ts=thread)
 
     @app.event("app_mention")
     async def on_mention(event: dict, body: dict, client: AsyncWebClient) -> None:
         if event.get("bot_id") or not deliveries.first_time(body.get("event_id")):
             return
-        text = MENTION.sub("", event.get("text", "")).strip()
-        await relay(client, rasa, body.get("team_id", ""), event["user"], event["channel"], text,
-                    thread_ts=event.get("thread_ts") or event["ts"])
+        thread = event.get("thread_ts") or event["ts"]
+        deliveries.first_time(f"thread:{event['channel']}:{thread}")  # follow-ups there need no mention
+        await relay(client, rasa, body.get("team_id", ""), event["user"], event["channel"],
+                    plain_words(event.get("text", "")), thread_ts=thread)
 
     @app.action(BUTTON_ACTION)
     async def on_button(ack, body: dict, action: dict, client: AsyncWebClient) -> None:
-        await ack()
-        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         message = body.get("message") or {}
-        await relay(client, rasa, team, body["user"]["id"], body["channel"]["id"], action["value"],
+        channel = body["channel"]["id"]
+        press = f"press:{channel}:{message.get('ts')}:{action.get('block_id')}:{action['value']}"
+        if not deliveries.first_time(press):
+            await ack()
+            return  # the same choice again: stored once
+        await ack()
+        block_id = action.get("block_id") or ""
+        if block_id.startswith("item_") and message.get("blocks") and not action["value"].startswith("/ask_why"):
+            try:
+                await client.chat_update(channel=channel, ts=message["ts"], text=escape(message.get("text") or " "),
+                                         blocks=marked(message["blocks"], block_id, action["text"]["text"]))
+            except (SlackApiError, SlackClientError, OSError) as error:
+                log.info("could not mark the choice in channel %s: %s", channel, _reason(error))
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+        await relay(client, rasa, team, body["user"]["id"], channel, action["value"],
                     thread_ts=message.get("thread_ts"))
+
+    @app.event("app_home_opened")
+    async def on_home(event: dict, client: AsyncWebClient) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        try:
+            await client.views_publish(user_id=event["user"], view={
+                "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": HOME_HELP}}]})
+        except (SlackApiError, SlackClientError, OSError) as error:
+            log.error("could not publish the home tab: %s", _reason(error))
 
     return app
 

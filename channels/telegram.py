@@ -6,10 +6,20 @@
 
 Text and commands go to the bot as the sender `telegram:<user id>`; its
 replies come back as HTML-escaped messages (split at Telegram's 4096
-characters) with recommendation buttons as inline keyboards, whose presses
-are acknowledged and sent on as the button's payload. A typing indicator
+characters). A list is one message with a keyboard of numbers, each
+opening that item's actions (channels/telegram_keyboards.py); a press is
+acknowledged, sent on as the action's payload, and shown on the message
+(a second press of the same choice is stored once). A typing indicator
 shows while the bot thinks; an update delivered twice is handled once.
 Different chats are served concurrently, each chat's updates in order.
+
+Rate limits: python-telegram-bot's AIORateLimiter paces sends and retries a
+429 after the `retry_after` Telegram asks for; network errors are retried
+too; a message that still cannot be delivered is logged with its chat id
+(never its text). Groups: the bot answers commands (`/start@botname`),
+messages that mention it and replies to its messages, with the mention
+stripped, as a reply to the person's message. Edited messages are ignored;
+photos, stickers and other non-text messages get a one-line answer.
 
 Environment: TELEGRAM_BOT_TOKEN (required), TELEGRAM_WEBHOOK_URL,
 TELEGRAM_SECRET_TOKEN (required with a webhook), TELEGRAM_LISTEN
@@ -24,6 +34,7 @@ import hmac
 import html
 import logging
 import os
+import re
 import weakref
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -31,12 +42,15 @@ from typing import AsyncIterator, Awaitable
 from urllib.parse import urlparse
 
 from aiohttp import web
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatAction, MessageLimit, ParseMode
-from telegram.ext import (Application, ApplicationHandlerStop, BaseUpdateProcessor, CallbackQueryHandler,
-                          CommandHandler, ContextTypes, MessageHandler, TypeHandler, filters)
+from telegram import InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters, Update
+from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
+from telegram.error import NetworkError, RetryAfter, TelegramError
+from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, BaseUpdateProcessor,
+                          CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler,
+                          filters)
 
-from channels.rasa_client import APOLOGY, BotUnavailable, Button, RasaClient
+from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
+from channels.telegram_keyboards import Keyboards, is_feedback
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +58,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REMEMBERED_UPDATES = 10_000
 CONCURRENT_UPDATES = 32
 COMMANDS = {"start": "/greet", "help": "/help", "forget": "/forget_me"}  # command -> bot payload
+SEND_ATTEMPTS = 4  # network errors; 429s are retried by the rate limiter
+RATE_LIMIT_RETRIES = 5
+TEXT_ONLY = "I read text messages only: tell me what you'd like, e.g. \"a comedy from the 90s\"."
 
 
 def sender_of(update: Update) -> str:
@@ -61,28 +78,83 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return pieces + [text] if text or not pieces else pieces
 
 
-def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
-    """Two buttons per row; a payload longer than Telegram's 64-byte callback data is left out."""
-    usable = [InlineKeyboardButton(b.title, callback_data=b.payload) for b in buttons
-              if len(b.payload.encode()) <= 64]
-    return InlineKeyboardMarkup([usable[i:i + 2] for i in range(0, len(usable), 2)]) if usable else None
+def is_group(chat) -> bool:
+    return chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+class AddressedToBot(filters.MessageFilter):
+    """Everything in a private chat; in a group, messages that mention the bot or reply to it."""
+
+    def filter(self, message: Message) -> bool:
+        if not is_group(message.chat):
+            return True
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        mention = f"@{bot.username}".lower()
+        return any(text.lower() == mention for text in message.parse_entities([MessageEntity.MENTION]).values())
+
+
+def without_mention(text: str, username: str) -> str:
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+def html_text(reply: Reply) -> str:
+    if reply.kind == "text":
+        return html.escape(reply.text)
+    lines = [f"<b>{html.escape(reply.header)}</b>", *(html.escape(item.line) for item in reply.items)]
+    return "\n".join(lines + ([html.escape(reply.footer)] if reply.footer else []))
+
+
+async def deliver(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
+                  markup: InlineKeyboardMarkup | None = None, reply_to: int | None = None) -> Message | None:
+    """Send one message, retrying network errors (the rate limiter retries 429s); a message that
+    cannot be delivered is logged with its chat id, never its text."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await context.bot.send_message(
+                chat_id, text or "…", parse_mode=ParseMode.HTML, reply_markup=markup,
+                reply_parameters=ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None)
+        except RetryAfter as error:  # the rate limiter gave up: Telegram still says wait
+            await asyncio.sleep(error.retry_after if isinstance(error.retry_after, (int, float))
+                                else error.retry_after.total_seconds())
+        except NetworkError as error:
+            if attempt == SEND_ATTEMPTS - 1:
+                log.error("could not deliver a message to chat %s: %s", chat_id, type(error).__name__)
+                return None
+            await asyncio.sleep(0.5 * 2 ** attempt)
+        except TelegramError as error:
+            log.error("could not deliver a message to chat %s: %s", chat_id, error)
+            return None
+    log.error("could not deliver a message to chat %s: still rate limited", chat_id)
+    return None
 
 
 async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Send `text` to the bot for this user and post its replies in the chat."""
-    chat_id = update.effective_chat.id
-    await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+    """Send `text` to the bot for this user and post its replies in the chat (in a group, as
+    replies to the person's message)."""
+    chat = update.effective_chat
+    message = update.message
+    reply_to = message.message_id if message is not None and is_group(chat) else None
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    except TelegramError:
+        pass  # only a courtesy
     try:
         replies = await context.bot_data["rasa"].send(sender_of(update), text)
     except BotUnavailable:
-        await context.bot.send_message(chat_id, APOLOGY)
+        await deliver(context, chat.id, APOLOGY, reply_to=reply_to)
         return
+    keyboards: Keyboards = context.bot_data["keyboards"]
     for reply in replies:
-        pieces = split_text(reply.text)
+        if reply.kind != "text":
+            markup = keyboards.for_reply(keyboards.remember(reply))
+        else:
+            markup = keyboards.plain(reply.buttons)
+        pieces = split_text(html_text(reply))
         for number, piece in enumerate(pieces, start=1):
-            markup = keyboard(reply.buttons) if number == len(pieces) else None
-            await context.bot.send_message(chat_id, html.escape(piece) or "…", parse_mode=ParseMode.HTML,
-                                           reply_markup=markup)
+            await deliver(context, chat.id, piece, markup if number == len(pieces) else None, reply_to)
 
 
 async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -97,7 +169,7 @@ async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await relay(update, context, update.message.text)
+    await relay(update, context, without_mention(update.message.text, context.bot.username))
 
 
 async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -105,10 +177,58 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await relay(update, context, COMMANDS[command])
 
 
+async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo, a sticker, a voice note...: say what the bot reads."""
+    chat = update.effective_chat
+    await deliver(context, chat.id, html.escape(TEXT_ONLY),
+                  reply_to=update.message.message_id if is_group(chat) else None)
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    log.debug("ignoring an edited message in chat %s", update.effective_chat.id)
+
+
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press on a keyboard: open an item, go back, or act (sent to the bot, shown on the message)."""
     query = update.callback_query
-    await query.answer()
-    await relay(update, context, query.data)
+    keyboards: Keyboards = context.bot_data["keyboards"]
+    kind, _, rest = (query.data or "").partition(":")
+    if kind == "p":
+        payload = keyboards.payload(rest)
+        await query.answer(None if payload else "This button has expired; ask me again.")
+        if payload:
+            await relay(update, context, payload)
+        return
+    key, *numbers = rest.split(":")
+    shown = keyboards.get(key)
+    if shown is None or not all(n.isdigit() for n in numbers):
+        await query.answer("This list has expired; ask me again.")
+        return
+    if kind == "i":
+        await query.answer()
+        await _edit_markup(query, keyboards.actions(key, int(numbers[0])))
+    elif kind == "b":
+        await query.answer()
+        await _edit_markup(query, keyboards.numbers(key))
+    elif kind == "a":
+        index, action_number = int(numbers[0]), int(numbers[1])
+        action = shown.reply.items[index].actions[action_number]
+        if is_feedback(action) and shown.chosen.get(index) == action.title:
+            await query.answer("Already noted.")
+            return
+        await query.answer()
+        if is_feedback(action):
+            shown.chosen[index] = action.title
+            await _edit_markup(query, keyboards.for_reply(key))
+        await relay(update, context, action.payload)
+
+
+async def _edit_markup(query, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_reply_markup(reply_markup=markup)
+    except TelegramError as error:  # "message is not modified", a deleted message...
+        log.info("could not edit a keyboard in chat %s: %s", query.message.chat.id if query.message else "?",
+                 type(error).__name__)
 
 
 class OneChatAtATime(BaseUpdateProcessor):
@@ -136,14 +256,20 @@ class OneChatAtATime(BaseUpdateProcessor):
 
 
 def build(token: str, rasa: RasaClient, api_url: str | None = None) -> Application:
-    builder = Application.builder().token(token).concurrent_updates(OneChatAtATime())
+    builder = (Application.builder().token(token).concurrent_updates(OneChatAtATime())
+               .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)))
     if api_url:
         builder = builder.base_url(f"{api_url.rstrip('/')}/bot").base_file_url(f"{api_url.rstrip('/')}/file/bot")
     application = builder.build()
     application.bot_data["rasa"] = rasa
+    application.bot_data["keyboards"] = Keyboards()
+    new, addressed = filters.UpdateType.MESSAGE, AddressedToBot()
     application.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
-    application.add_handler(CommandHandler(list(COMMANDS), on_command))
-    application.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=new))
+    application.add_handler(MessageHandler(new & filters.TEXT & ~filters.COMMAND & addressed, on_text))
+    application.add_handler(MessageHandler(new & ~filters.TEXT & ~filters.StatusUpdate.ALL & addressed,
+                                           on_other_message))
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, on_edited))
     application.add_handler(CallbackQueryHandler(on_button))
     return application
 

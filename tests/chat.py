@@ -70,14 +70,15 @@ def texts(replies: list[dict]) -> str:
     return "\n".join(reply.get("text", "") for reply in replies)
 
 
+def structured(replies: list[dict], kind: str = "list") -> list[dict]:
+    """The data of the structured messages of `kind` (actions/replies.py `rich`)."""
+    return [reply["custom"]["chatrec"] for reply in replies
+            if "chatrec" in (reply.get("custom") or {}) and reply["custom"]["chatrec"]["kind"] == kind]
+
+
 def shown_ids(replies: list[dict]) -> list[str]:
-    """Item ids of the recommendation messages, in order (from their like buttons)."""
-    ids = []
-    for reply in replies:
-        for button in reply.get("buttons", []):
-            if button["payload"].startswith("/feedback_positive"):
-                ids.append(json.loads(button["payload"].removeprefix("/feedback_positive"))["item_id"])
-    return ids
+    """Item ids of the recommendation lists, in order."""
+    return [item["id"] for data in structured(replies) for item in data["items"]]
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import sqlalchemy
 from actions import replies
 from recommender.catalog import Dataset
 from recommender.feedback import FeedbackStore
-from tests.chat import Chat, shown_ids, texts
+from tests.chat import Chat, shown_ids, structured, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -124,18 +124,23 @@ def test_seen_it_and_not_for_me_leave_the_next_answer(chat: Chat) -> None:
     assert len(again) == 5 and not {first[0], first[1]} & set(again)
 
 
-def test_every_button_payload_reaches_its_intent(chat: Chat) -> None:
+def test_a_list_is_one_message_with_its_text_and_every_action_reaches_its_intent(chat: Chat) -> None:
     sender = new_sender()
     reply = chat.say(sender, "recommend a western")
-    item_message = next(r for r in reply if r.get("buttons"))
-    payloads = {b["title"]: b["payload"] for b in item_message["buttons"]}
-    item = shown_ids([item_message])[0]
+    (listing,) = structured(reply)
+    assert [r["text"] for r in reply if r.get("text")] == [listing["text"]]  # one message: text + data
+    assert listing["text"].count("\n") == 6 and "5. " in listing["text"]  # header, 5 items, footer
+    first = listing["items"][0]
+    payloads = {action["title"]: action["payload"] for action in first["actions"]}
+    item = first["id"]
     assert "Glad you like" in texts(chat.say(sender, payloads["👍 Like"]))
     assert "Why" in texts(chat.say(sender, payloads["Why?"]))
     assert "won't suggest" in texts(chat.say(sender, payloads["✓ Seen it"]))
     assert "not for you" in texts(chat.say(sender, payloads["👎 Not for me"]))
-    for text in ("recommend a western", "why the first one?", "what is Heat about?", "Fargo or Heat?"):
-        assert not chat.say(sender, text)[-1].get("buttons"), "rasa shell needs a free-text prompt last"
+    for text, kind in (("why the first one?", "item"), ("what is Heat about?", "item"), ("Fargo or Heat?", "compare")):
+        answer = chat.say(sender, text)
+        assert len(structured(answer, kind)) == 1, text
+        assert not any(r.get("buttons") for r in answer), "rasa shell needs a free-text prompt"
     kinds = [e["kind"] for e in store(chat).export(sender)["events"] if e["item_id"] == item]
     assert kinds.count("shown") == 1 and {"like", "seen", "dislike"} <= set(kinds)
 

@@ -104,6 +104,7 @@ def test_the_run_command_holds_a_conversation_and_stop_ends_everything(tmp_path,
         at = terminal.wait_for(r"\(199\d\)", timeout=120, start=at)  # a 90s title, answered by the worker
         terminal.type("why the first one?")
         terminal.wait_for(r"Why .+ \(199\d\)\?", timeout=120, start=at)
+        assert "Custom json" not in terminal.printed  # the list's text, not its data for the adapters
         terminal.type("/stop")
         _stops_everything(terminal, started)
         assert (tmp_path / "state" / "tracker.sqlite3").is_file()  # the conversation, in embedded SQLite

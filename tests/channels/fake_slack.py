@@ -1,5 +1,7 @@
 """A local server that speaks the Slack Web API methods the adapter uses
-(auth.test, chat.postMessage, apps.connections.open), recording every call;
+(auth.test, chat.postMessage, chat.update, views.publish,
+apps.connections.open), recording every call and answering HTTP 429 with
+Retry-After where a test asks for it;
 helpers that send signed Events API and interactivity requests the way Slack
 does; and a Socket Mode WebSocket that delivers the same payloads in
 envelopes and records the app's acknowledgements."""
@@ -32,6 +34,8 @@ class FakeSlack:
         self._runner: web.AppRunner | None = None
         self.socket: web.WebSocketResponse | None = None  # the app's Socket Mode connection
         self.acks: set[str] = set()  # envelope ids the app acknowledged
+        self.too_many: dict[str, set[int]] = {}  # method -> which attempts (1-based) get a 429
+        self._attempts: dict[str, int] = {}
 
     @property
     def api_url(self) -> str:
@@ -48,8 +52,9 @@ class FakeSlack:
     async def stop(self) -> None:
         await self._runner.cleanup()
 
-    def posted(self) -> list[dict]:
-        return [params for method, params in self.calls if method == "chat.postMessage"]
+    def posted(self, method: str = "chat.postMessage") -> list[dict]:
+        """Calls of `method` that were answered (not refused with a 429)."""
+        return [params for name, params in self.calls if name == method and not params.get("_refused")]
 
     async def wait_for_posts(self, count: int, timeout: float = 30.0) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -63,12 +68,19 @@ class FakeSlack:
         method = request.match_info["method"]
         params = await request.json() if request.content_type == "application/json" else dict(await request.post())
         self.calls.append((method, params))
+        self._attempts[method] = self._attempts.get(method, 0) + 1
+        if self._attempts[method] in self.too_many.get(method, set()):
+            params["_refused"] = True
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+        if method in ("chat.update", "views.publish"):
+            return web.json_response({"ok": True, "channel": params.get("channel"), "ts": params.get("ts")})
         if method == "auth.test":
             return web.json_response({"ok": True, "url": "https://test.slack.com/", "team": "Test",
                                       "user": "chatrec", "team_id": TEAM, "user_id": BOT_USER,
                                       "bot_id": "B0BOT", "is_enterprise_install": False})
         if method == "chat.postMessage":
             ts = f"{int(time.time())}.{next(self._ts):06d}"
+            params["ts"] = ts
             return web.json_response({"ok": True, "channel": params["channel"], "ts": ts,
                                       "message": {"type": "message", "text": params.get("text"), "ts": ts,
                                                   "user": BOT_USER, "bot_id": "B0BOT"}})
@@ -125,8 +137,9 @@ class FakeSlack:
         return await self._post(url, body, headers)
 
     async def press_button(self, url: str, user: str, channel: str, button: dict,
-                           thread_ts: str | None = None) -> Answer:
-        body = urlencode({"payload": json.dumps(block_actions(user, channel, button, thread_ts))})
+                           thread_ts: str | None = None, message: dict | None = None) -> Answer:
+        """Press `button` of `message` (a chat.postMessage call's parameters)."""
+        body = urlencode({"payload": json.dumps(block_actions(user, channel, button, thread_ts, message))})
         return await self._post(url, body, self.signed_headers(body, "application/x-www-form-urlencoded"))
 
     async def url_verification(self, url: str, challenge: str) -> Answer:
@@ -146,15 +159,19 @@ def event_callback(event: dict, event_id: str) -> dict:
             "event": event, "event_id": event_id, "event_time": int(time.time())}
 
 
-def block_actions(user: str, channel: str, button: dict, thread_ts: str | None = None) -> dict:
+def block_actions(user: str, channel: str, button: dict, thread_ts: str | None = None,
+                  message: dict | None = None) -> dict:
     """What Slack sends when a person presses a button of a message."""
+    message = message or {}
+    block_id = next((block.get("block_id", "b1") for block in message.get("blocks", [])
+                     if block["type"] == "actions" and button in block["elements"]), "b1")
     return {"type": "block_actions", "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM},
             "api_app_id": "A0APP", "token": "legacy", "trigger_id": "1.2.3",
             "response_url": "https://hooks.slack.invalid/actions/1",
             "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel},
-            "message": {"type": "message", "ts": "1.000001", "text": "x",
-                        **({"thread_ts": thread_ts} if thread_ts else {})},
-            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b1",
+            "message": {"type": "message", "ts": message.get("ts", "1.000001"), "text": message.get("text", "x"),
+                        "blocks": message.get("blocks", []), **({"thread_ts": thread_ts} if thread_ts else {})},
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": block_id,
                          "value": button["value"], "text": button["text"], "action_ts": "1.1"}]}
 
 

@@ -1,7 +1,9 @@
 """A local server that speaks the Telegram Bot API methods the adapter uses
 (getMe, getUpdates, setWebhook, deleteWebhook, sendMessage, sendChatAction,
-answerCallbackQuery), recording every call. python-telegram-bot reaches it
-through its base-URL setting."""
+answerCallbackQuery, editMessageReplyMarkup), recording every call; it can
+answer HTTP 429 with `retry_after` as Telegram does, and deliver private,
+group, edited and non-text messages. python-telegram-bot reaches it through
+its base-URL setting."""
 
 from __future__ import annotations
 
@@ -28,6 +30,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.webhook: dict | None = None
+        self.too_many: dict[str, set[int]] = {}  # method -> which attempts (1-based) get a 429
+        self._attempts: dict[str, int] = {}
 
     @property
     def url(self) -> str:
@@ -54,16 +58,52 @@ class FakeTelegram:
         self.updates.append(update)
         return update
 
-    def button_update(self, user_id: int, data: str) -> dict:
+    def button_update(self, user_id: int, data: str, message_id: int = 1, chat_id: int | None = None) -> dict:
         update = {"update_id": next(self._update_ids), "callback_query": {
             "id": f"cq{next(self._message_ids)}", "from": self._user(user_id), "chat_instance": "ci1",
-            "data": data, "message": {**self._message(BOT_USER["id"], "a recommendation"),
-                                      "chat": {"id": user_id, "type": "private"}, "from": BOT_USER}}}
+            "data": data, "message": {**self._message(BOT_USER["id"], "a recommendation"), "message_id": message_id,
+                                      "chat": {"id": chat_id or user_id, "type": "private" if chat_id is None
+                                               else "supergroup"}, "from": BOT_USER}}}
+        self.updates.append(update)
+        return update
+
+    def group_update(self, user_id: int, chat_id: int, text: str, reply_to_bot: bool = False) -> dict:
+        """A text message in a group; `@botname` and `/command@botname` carry their entities."""
+        message = {**self._message(user_id, text), "chat": {"id": chat_id, "type": "supergroup", "title": "Films"}}
+        entities = []
+        for word in text.split():
+            offset = text.index(word)
+            if word.startswith("@"):
+                entities.append({"type": "mention", "offset": offset, "length": len(word)})
+            elif word.startswith("/") and offset == 0:
+                entities.append({"type": "bot_command", "offset": 0, "length": len(word)})
+        if entities:
+            message["entities"] = entities
+        if reply_to_bot:
+            message["reply_to_message"] = {**self._message(BOT_USER["id"], "earlier"), "from": BOT_USER,
+                                           "chat": message["chat"]}
+        update = {"update_id": next(self._update_ids), "message": message}
+        self.updates.append(update)
+        return update
+
+    def edited_update(self, user_id: int, text: str) -> dict:
+        update = {"update_id": next(self._update_ids),
+                  "edited_message": {**self._message(user_id, text), "edit_date": int(time.time())}}
+        self.updates.append(update)
+        return update
+
+    def sticker_update(self, user_id: int) -> dict:
+        message = self._message(user_id, "")
+        del message["text"]
+        message["sticker"] = {"file_id": "st1", "file_unique_id": "u1", "type": "regular", "width": 512,
+                              "height": 512, "is_animated": False, "is_video": False, "emoji": "🎬"}
+        update = {"update_id": next(self._update_ids), "message": message}
         self.updates.append(update)
         return update
 
     def sent(self, method: str) -> list[dict]:
-        return [params for name, params in self.calls if name == method]
+        """Calls of `method` that were answered (not refused with a 429)."""
+        return [params for name, params in self.calls if name == method and not params.get("_refused")]
 
     async def wait_for(self, method: str, count: int, timeout: float = 30.0) -> list[dict]:
         deadline = time.monotonic() + timeout
@@ -84,6 +124,11 @@ class FakeTelegram:
             params = await request.json()
         params = {k: _decoded(v) for k, v in params.items()}
         self.calls.append((method, params))
+        self._attempts[method] = self._attempts.get(method, 0) + 1
+        if self._attempts[method] in self.too_many.get(method, set()):
+            params["_refused"] = True
+            return web.json_response({"ok": False, "error_code": 429, "parameters": {"retry_after": 1},
+                                      "description": "Too Many Requests: retry after 1"}, status=429)
         handler = getattr(self, f"_{method}", None)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)
@@ -115,8 +160,12 @@ class FakeTelegram:
         return True
 
     async def _sendMessage(self, params: dict) -> dict:
+        chat_id = int(params["chat_id"])
         return {**self._message(BOT_USER["id"], params["text"]), "from": BOT_USER,
-                "chat": {"id": int(params["chat_id"]), "type": "private"}}
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}}
+
+    async def _editMessageReplyMarkup(self, params: dict) -> bool:
+        return True
 
     def _user(self, user_id: int) -> dict:
         return {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}

@@ -12,8 +12,8 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from bot.stack import ROOT
-from channels.rasa_client import APOLOGY, Button, RasaClient, Reply
-from channels.slack import blocks, build, escape, serving_http, serving_socket_mode
+from channels.rasa_client import APOLOGY, Button, Item, RasaClient, Reply
+from channels.slack import blocks, build, escape, plain_words, serving_http, serving_socket_mode
 from recommender.feedback import FeedbackStore
 from recommender.localstack import free_port, wait_for_port
 from tests.channels.fake_slack import BOT_USER, TEAM, FakeSlack, block_actions, event_callback
@@ -40,30 +40,88 @@ def direct_message(user: str, text: str, ts: str = "100.000001") -> dict:
             "ts": ts, "event_ts": ts}
 
 
-def buttons_of(post: dict) -> list[dict]:
-    return [e for block in post.get("blocks", []) if block["type"] == "actions" for e in block["elements"]]
+def item_blocks(post: dict) -> list[dict]:
+    return [b for b in post.get("blocks", []) if b.get("block_id", "").startswith("item_")]
 
 
-def test_a_recommendation_round_trip_and_a_button_press(chat: Chat) -> None:
+def test_a_list_is_one_message_and_a_press_is_shown_and_stored_once(chat: Chat) -> None:
     async def scenario() -> None:
         async with adapter(chat) as (api, url):
             started = time.monotonic()
             response = await api.send_event(url, direct_message("U1", "recommend a thriller from the 90s"), "Ev1")
             assert response.status == 200 and time.monotonic() - started < 3  # acknowledged before the work
-            posts = await api.wait_for_posts(7)  # header, 5 items, footer
-            assert all(p["channel"] == "DU1" for p in posts)
-            items = posts[1:6]
-            assert all(len(buttons_of(p)) == 4 for p in items)
+            listing = (await api.wait_for_posts(1))[0]
+            await asyncio.sleep(1.0)
+            assert len(api.posted()) == 1, "the whole list is one message"
+            assert listing["channel"] == "DU1" and "&quot;" not in listing["text"]
+            actions = item_blocks(listing)
+            assert len(actions) == 5 and all(len(block["elements"]) == 4 for block in actions)
 
-            like = buttons_of(items[0])[0]
+            like = actions[0]["elements"][0]
             assert like["value"].startswith("/feedback_positive")
-            response = await api.press_button(url, "U1", "DU1", like)
+            response = await api.press_button(url, "U1", "DU1", like, message=listing)
             assert response.status == 200
-            posts = await api.wait_for_posts(8)
+            posts = await api.wait_for_posts(2)
             assert "Glad you like" in posts[-1]["text"]
-            item_id = json.loads(like["value"].removeprefix("/feedback_positive"))["item_id"]
+            update = api.posted("chat.update")[0]
+            assert update["ts"] == listing["ts"] and len(item_blocks(update)) == 5
+            assert item_blocks(update)[0]["type"] == "context" and "Like" in item_blocks(update)[0]["elements"][0]["text"]
+            await api.press_button(url, "U1", "DU1", like, message=listing)  # the same press again
+            await asyncio.sleep(1.0)
+            assert len(api.posted()) == 2
             store = FeedbackStore(chat.env["CHATREC_DATABASE_URL"])
-            assert item_id in store.feedback(f"slack:{TEAM}:U1").liked
+            likes = [e for e in store.export(f"slack:{TEAM}:U1")["events"] if e["kind"] == "like"]
+            assert [e["item_id"] for e in likes] == [json.loads(like["value"].removeprefix("/feedback_positive"))["item_id"]]
+
+    asyncio.run(scenario())
+
+
+def test_429_answers_lose_no_message_and_keep_the_order(chat: Chat) -> None:
+    async def scenario() -> None:
+        async with adapter(chat) as (api, url):
+            api.too_many["chat.postMessage"] = {1, 3}
+            for number, text in enumerate(("help", "recommend a western", "hi")):
+                await api.send_event(url, direct_message("U9", text, ts=f"400.{number}"), f"Ev9{number}")
+                await api.wait_for_posts(number + 1, timeout=60)
+            posts = api.posted()
+            assert "why the second one" in posts[0]["text"] and len(item_blocks(posts[1])) == 5
+            assert "recommend films" in posts[2]["text"]
+            assert len([1 for name, params in api.calls if name == "chat.postMessage" and params.get("_refused")]) == 2
+
+    asyncio.run(scenario())
+
+
+def test_slack_markup_reaches_the_bot_as_plain_words() -> None:
+    assert plain_words("&lt;b&gt;&amp;") == "<b>&"
+    assert plain_words("<@U123> something like Fargo &amp; Heat") == "something like Fargo & Heat"
+    assert plain_words("<!channel> see <https://x.org|this> in <#C1|films>, <https://y.org>") == \
+        "see this in #films, https://y.org"
+
+
+def test_threads_dm_threads_follow_ups_and_the_home_tab(chat: Chat) -> None:
+    async def scenario() -> None:
+        async with adapter(chat) as (api, url):
+            await api.send_event(url, {**direct_message("U8", "hello"), "thread_ts": "500.1"}, "Ev10")
+            assert (await api.wait_for_posts(1))[0]["thread_ts"] == "500.1"  # a DM thread: answered there
+            mention = {"type": "app_mention", "channel": "C2", "user": "U8", "ts": "600.1", "event_ts": "600.1",
+                       "text": f"<@{BOT_USER}> recommend a comedy"}
+            await api.send_event(url, mention, "Ev11")
+            await api.send_event(url, {**mention, "type": "message", "channel_type": "channel"}, "Ev11b")
+            assert (await api.wait_for_posts(2))[-1]["thread_ts"] == "600.1"
+            follow_up = {"type": "message", "channel_type": "channel", "channel": "C2", "user": "U8",
+                         "text": "more", "ts": "600.2", "thread_ts": "600.1", "event_ts": "600.2"}
+            await api.send_event(url, follow_up, "Ev12")
+            more = (await api.wait_for_posts(3))[-1]
+            assert more["thread_ts"] == "600.1" and len(item_blocks(more)) == 5
+            chatter = {**follow_up, "text": "lunch?", "ts": "700.1", "thread_ts": "700.0", "event_ts": "700.1"}
+            await api.send_event(url, chatter, "Ev13")
+            await api.send_event(url, {**chatter, "thread_ts": None, "ts": "700.2"}, "Ev14")
+            await api.send_event(url, {"type": "app_home_opened", "user": "U8", "channel": "D8", "tab": "home"},
+                                 "Ev15")
+            await asyncio.sleep(1.5)
+            assert len(api.posted()) == 3  # channel chatter is not for the bot
+            home = api.posted("views.publish")[0]
+            assert home["user_id"] == "U8" and "recommend" in json.dumps(home["view"])
 
     asyncio.run(scenario())
 
@@ -81,10 +139,10 @@ def test_socket_mode_round_trip_and_button_press(chat: Chat) -> None:
                 waited = await api.deliver("events_api", event_callback(
                     direct_message("U7", "recommend a comedy from the 90s"), "EvS1"))
                 assert waited < 3
-                posts = await api.wait_for_posts(7)
-                like = buttons_of(posts[1])[0]
-                await api.deliver("interactive", block_actions("U7", "DU7", like))
-                assert "Glad you like" in (await api.wait_for_posts(8))[-1]["text"]
+                listing = (await api.wait_for_posts(1))[0]
+                like = item_blocks(listing)[0]["elements"][0]
+                await api.deliver("interactive", block_actions("U7", "DU7", like, message=listing))
+                assert "Glad you like" in (await api.wait_for_posts(2))[-1]["text"]
                 item_id = json.loads(like["value"].removeprefix("/feedback_positive"))["item_id"]
                 assert item_id in FeedbackStore(chat.env["CHATREC_DATABASE_URL"]).feedback(f"slack:{TEAM}:U7").liked
         finally:
@@ -154,6 +212,8 @@ def test_rasa_down_gives_an_apology_and_the_adapter_recovers(chat: Chat) -> None
 
 def test_blocks_escape_text_and_carry_button_payloads() -> None:
     found = blocks(Reply("Tom & Jerry <3", (Button("Like", "/feedback_positive{\"item_id\": \"7\"}"),)))
+    assert blocks(Reply("x", kind="list", header="A & B", items=(Item("7", "Tom & Jerry", "1. Tom & Jerry", ()),)))[1][
+        "text"]["text"] == "1. Tom &amp; Jerry"
     assert found[0]["text"]["text"] == "Tom &amp; Jerry &lt;3"
     assert found[1]["elements"][0]["value"] == "/feedback_positive{\"item_id\": \"7\"}"
     long = blocks(Reply("x" * 7000))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 from contextlib import asynccontextmanager
@@ -15,7 +16,8 @@ from telegram import Message, Update
 
 from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, RasaClient
-from channels.telegram import SECRET_HEADER, OneChatAtATime, build, keyboard, running, split_text
+from channels.telegram import SECRET_HEADER, OneChatAtATime, build, running, split_text
+from channels.telegram_keyboards import Keyboards
 from recommender.feedback import FeedbackStore
 from recommender.localstack import free_port
 from tests.channels.fake_telegram import FakeTelegram
@@ -51,7 +53,17 @@ def callback_data(message: dict) -> list[str]:
     return [b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row]
 
 
-def test_a_recommendation_round_trip_and_a_button_press(chat: Chat) -> None:
+def keyboard_of(message: dict) -> list[list[dict]]:
+    return (message.get("reply_markup") or {}).get("inline_keyboard", [])
+
+
+def button(message_or_markup: dict, text: str) -> str:
+    """The callback data of the button whose text starts with `text`."""
+    rows = message_or_markup.get("inline_keyboard") or keyboard_of(message_or_markup)
+    return next(b["callback_data"] for row in rows for b in row if b["text"].startswith(text))
+
+
+def test_a_list_is_one_message_and_a_press_is_shown_and_stored_once(chat: Chat) -> None:
     async def scenario() -> None:
         async with adapter(chat) as (api, _):
             api.text_update(701, "/start")
@@ -59,23 +71,81 @@ def test_a_recommendation_round_trip_and_a_button_press(chat: Chat) -> None:
             assert "recommend films" in greeting[0]["text"] and int(greeting[0]["chat_id"]) == 701
 
             api.text_update(701, "recommend a comedy from the 90s")
-            sent = await api.wait_for("sendMessage", 8)  # header, 5 items, footer
-            items = sent[2:7]
-            assert all(m["parse_mode"] == "HTML" for m in sent[1:])
-            assert "&quot;more&quot;" in sent[7]["text"]  # the footer, escaped for HTML
-            assert all(len(callback_data(m)) == 4 for m in items)
+            listing = (await api.wait_for("sendMessage", 2))[1]
+            await asyncio.sleep(1.0)
+            assert len(api.sent("sendMessage")) == 2, "the whole list is one message"
+            assert listing["parse_mode"] == "HTML" and "&quot;more&quot;" in listing["text"]
+            lines = [line for line in listing["text"].splitlines() if line[:2] in {f"{n}." for n in range(1, 6)}]
+            assert len(lines) == 5
+            assert [b["text"] for row in keyboard_of(listing) for b in row] == ["1", "2", "3", "4", "5"]
+            assert all(len(b["callback_data"].encode()) <= 64 for row in keyboard_of(listing) for b in row)
             assert any(action["action"] == "typing" for action in api.sent("sendChatAction"))
 
-            like = callback_data(items[0])[0]
-            assert like.startswith("/feedback_positive")
-            api.button_update(701, like)
-            await api.wait_for("answerCallbackQuery", 1)
-            thanks = await api.wait_for("sendMessage", 9)
+            api.button_update(701, button(listing, "1"), message_id=2)  # tap 1: that item's actions
+            actions = (await api.wait_for("editMessageReplyMarkup", 1))[0]["reply_markup"]
+            assert [b["text"] for row in actions["inline_keyboard"] for b in row] == [
+                "👍 Like", "👎 Not for me", "✓ Seen it", "Why?", "« 5 items"]
+            like = button(actions, "👍")
+            api.button_update(701, like, message_id=2)  # tap 2: like it
+            thanks = await api.wait_for("sendMessage", 3)
             assert "Glad you like" in thanks[-1]["text"]
-            item_id = json.loads(like.removeprefix("/feedback_positive"))["item_id"]
-            assert item_id in FeedbackStore(chat.env["CHATREC_DATABASE_URL"]).feedback("telegram:701").liked
+            shown = (await api.wait_for("editMessageReplyMarkup", 2))[1]["reply_markup"]
+            assert shown["inline_keyboard"][0][0]["text"] == "1 👍"  # the choice, on the message
+            store = FeedbackStore(chat.env["CHATREC_DATABASE_URL"])
+            liked = store.feedback("telegram:701").liked
+            assert len(liked) == 1
+
+            api.button_update(701, like, message_id=2)  # the same press again
+            answers = await api.wait_for("answerCallbackQuery", 3)
+            assert answers[-1].get("text") == "Already noted."
+            await asyncio.sleep(1.0)
+            assert len(api.sent("sendMessage")) == 3
+            likes = [e for e in store.export("telegram:701")["events"] if e["kind"] == "like"]
+            assert len(likes) == 1
 
     asyncio.run(scenario())
+
+
+def test_429_answers_lose_no_message_and_keep_the_order(chat: Chat) -> None:
+    async def scenario() -> None:
+        async with adapter(chat) as (api, _):
+            api.too_many["sendMessage"] = {2, 3, 5}
+            for text in ("/help", "recommend a western", "hi"):
+                api.text_update(706, text)
+            sent = await api.wait_for("sendMessage", 3, timeout=60)
+            assert "why the second one" in sent[0]["text"]
+            assert "1." in sent[1]["text"] and keyboard_of(sent[1])
+            assert "recommend films" in sent[2]["text"]
+            refused = [params for name, params in api.calls if name == "sendMessage" and params.get("_refused")]
+            assert len(refused) == 3
+
+    asyncio.run(scenario())
+
+
+def test_groups_mentions_edits_and_stickers(chat: Chat, caplog) -> None:
+    async def scenario() -> None:
+        async with adapter(chat) as (api, _):
+            question = api.group_update(707, -1001, "@chatrec_test_bot recommend a comedy")
+            listing = (await api.wait_for("sendMessage", 1))[0]
+            assert int(listing["chat_id"]) == -1001 and keyboard_of(listing)
+            assert listing["reply_parameters"]["message_id"] == question["message"]["message_id"]
+            api.group_update(707, -1001, "/start@chatrec_test_bot")
+            assert "recommend films" in (await api.wait_for("sendMessage", 2))[-1]["text"]
+            api.group_update(707, -1001, "what are you all watching tonight?")  # not for the bot
+            api.group_update(708, -1001, "/start@some_other_bot")
+            api.group_update(707, -1001, "more please", reply_to_bot=True)  # a reply to the bot
+            more = (await api.wait_for("sendMessage", 3))[-1]
+            assert keyboard_of(more)
+            api.edited_update(709, "recommend a horror film")
+            api.sticker_update(709)
+            sticker = (await api.wait_for("sendMessage", 4))[-1]
+            assert "text messages" in sticker["text"] and int(sticker["chat_id"]) == 709
+            await asyncio.sleep(1.0)
+            assert len(api.sent("sendMessage")) == 4  # nothing for the chatter, the other bot or the edit
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(scenario())
+    assert not [r for r in caplog.records if r.name.startswith("telegram")], caplog.text
 
 
 def test_webhook_checks_the_secret_and_handles_a_duplicate_once(chat: Chat) -> None:
@@ -107,7 +177,9 @@ def test_commands_reach_their_intents(chat: Chat) -> None:
             assert "why the second one" in texts(await api.wait_for("sendMessage", 1))
             api.text_update(703, "/forget")
             confirm = (await api.wait_for("sendMessage", 2))[-1]
-            assert "cannot be undone" in confirm["text"] and callback_data(confirm) == ["/affirm", "/deny"]
+            assert "cannot be undone" in confirm["text"] and len(callback_data(confirm)) == 2
+            api.button_update(703, button(confirm, "No"))
+            assert "kept" in (await api.wait_for("sendMessage", 3))[-1]["text"].lower()
 
     asyncio.run(scenario())
 
@@ -137,11 +209,14 @@ def test_long_replies_are_split_within_telegrams_limit() -> None:
     assert len(split_text("x" * 9000)) == 3
 
 
-def test_keyboards_leave_out_payloads_telegram_cannot_carry() -> None:
-    markup = keyboard((Button("Like", "/feedback_positive{\"item_id\": \"1\"}"), Button("Too long", "/x" + "y" * 80),
-                       Button("Why?", "/ask_why{\"item_id\": \"1\"}")))
-    assert [[b.text for b in row] for row in markup.inline_keyboard] == [["Like", "Why?"]]
-    assert keyboard(()) is None
+def test_any_payload_fits_in_callback_data() -> None:
+    keyboards = Keyboards()
+    long_id = "/feedback_positive" + json.dumps({"item_id": "x" * 200})
+    markup = keyboards.plain((Button("Like", long_id), Button("Why?", "/ask_why{\"item_id\": \"1\"}")))
+    tokens = [b.callback_data for row in markup.inline_keyboard for b in row]
+    assert all(len(t.encode()) <= 64 for t in tokens)
+    assert keyboards.payload(tokens[0].removeprefix("p:")) == long_id
+    assert keyboards.plain(()) is None
 
 
 def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat) -> None:
