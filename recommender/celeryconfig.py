@@ -25,12 +25,13 @@ RESULT_EXPIRES = timedelta(hours=1)
 
 def _filesystem_options() -> dict:
     folder = settings.state_dir() / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),  # kombu's default is ./control, in the working directory
         "store_processed": False,
         "polling_interval": 0.02,
     }
