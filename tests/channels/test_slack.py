@@ -11,6 +11,8 @@ import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
+import requests
+
 from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, Item, RasaClient, Reply
 from channels.slack import blocks, build, escape, plain_words, serving_http, serving_socket_mode
@@ -91,7 +93,24 @@ def test_429_answers_lose_no_message_and_keep_the_order(chat: Chat) -> None:
     asyncio.run(scenario())
 
 
-def test_slack_markup_reaches_the_bot_as_plain_words() -> None:
+def said_last(chat: Chat, sender: str) -> str:
+    """What the bot read last from `sender` (Rasa's HTTP API)."""
+    tracker = requests.get(f"{chat.url}/conversations/{sender}/tracker", timeout=30).json()
+    return tracker["latest_message"]["text"]
+
+
+def test_slack_markup_reaches_the_bot_as_plain_words(chat: Chat) -> None:
+    async def scenario() -> None:
+        async with adapter(chat) as (api, url):
+            await api.send_event(url, direct_message("U11", "&lt;b&gt;&amp;"), "Ev20")
+            await api.wait_for_posts(1)
+            assert said_last(chat, f"slack:{TEAM}:U11") == "<b>&"
+            await api.send_event(url, direct_message("U11", "<@U123> something like Fargo &amp; Heat", ts="2.2"),
+                                 "Ev21")
+            await api.wait_for_posts(2)
+            assert said_last(chat, f"slack:{TEAM}:U11") == "something like Fargo & Heat"
+
+    asyncio.run(scenario())
     assert plain_words("&lt;b&gt;&amp;") == "<b>&"
     assert plain_words("<@U123> something like Fargo &amp; Heat") == "something like Fargo & Heat"
     assert plain_words("<!channel> see <https://x.org|this> in <#C1|films>, <https://y.org>") == \

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 import aiohttp
+import requests
 from telegram import Chat as TelegramChat
 from telegram import Message, Update
 
@@ -129,6 +130,8 @@ def test_groups_mentions_edits_and_stickers(chat: Chat, caplog) -> None:
             listing = (await api.wait_for("sendMessage", 1))[0]
             assert int(listing["chat_id"]) == -1001 and keyboard_of(listing)
             assert listing["reply_parameters"]["message_id"] == question["message"]["message_id"]
+            tracker = requests.get(f"{chat.url}/conversations/telegram:707/tracker", timeout=30).json()
+            assert tracker["latest_message"]["text"] == "recommend a comedy"  # the mention stripped
             api.group_update(707, -1001, "/start@chatrec_test_bot")
             assert "recommend films" in (await api.wait_for("sendMessage", 2))[-1]["text"]
             api.group_update(707, -1001, "what are you all watching tonight?")  # not for the bot
