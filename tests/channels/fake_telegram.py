@@ -31,6 +31,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self.webhook: dict | None = None
         self.too_many: dict[str, set[int]] = {}  # method -> which attempts (1-based) get a 429
+        self.cut_off: dict[str, set[int]] = {}  # method -> which attempts lose their connection
         self._attempts: dict[str, int] = {}
 
     @property
@@ -125,6 +126,10 @@ class FakeTelegram:
         params = {k: _decoded(v) for k, v in params.items()}
         self.calls.append((method, params))
         self._attempts[method] = self._attempts.get(method, 0) + 1
+        if self._attempts[method] in self.cut_off.get(method, set()):
+            params["_refused"] = True
+            request.transport.close()  # a network error for the client
+            return web.Response(status=500)
         if self._attempts[method] in self.too_many.get(method, set()):
             params["_refused"] = True
             return web.json_response({"ok": False, "error_code": 429, "parameters": {"retry_after": 1},

@@ -107,10 +107,11 @@ def test_a_list_is_one_message_and_a_press_is_shown_and_stored_once(chat: Chat) 
     asyncio.run(scenario())
 
 
-def test_429_answers_lose_no_message_and_keep_the_order(chat: Chat) -> None:
+def test_429s_and_a_broken_connection_lose_no_message_and_keep_the_order(chat: Chat) -> None:
     async def scenario() -> None:
         async with adapter(chat) as (api, _):
             api.too_many["sendMessage"] = {2, 3, 5}
+            api.cut_off["sendMessage"] = {6}
             for text in ("/help", "recommend a western", "hi"):
                 api.text_update(706, text)
             sent = await api.wait_for("sendMessage", 3, timeout=60)
@@ -118,7 +119,7 @@ def test_429_answers_lose_no_message_and_keep_the_order(chat: Chat) -> None:
             assert "1." in sent[1]["text"] and keyboard_of(sent[1])
             assert "recommend films" in sent[2]["text"]
             refused = [params for name, params in api.calls if name == "sendMessage" and params.get("_refused")]
-            assert len(refused) == 3
+            assert len(refused) == 4
 
     asyncio.run(scenario())
 
