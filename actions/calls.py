@@ -62,6 +62,11 @@ async def forget(identity: str) -> dict | None:
     return await write("forget_user", identity=identity)
 
 
+def vocabulary() -> dict:
+    """How the served catalog is spoken of: item nouns, its genre word, its years."""
+    return artifacts.read_vocabulary(settings.dataset_name())
+
+
 def popular(k: int, exclude: set[str] = frozenset()) -> list[dict]:
     """Well-liked popular items from the served model's files, without a worker."""
     return [item for item in artifacts.read_popular(settings.dataset_name())

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
+from actions.years import year_range
+
 EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": []}
 KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
 
@@ -48,7 +50,31 @@ def request(tracker: Tracker) -> dict:
     return {**EMPTY_REQUEST, **(tracker.get_slot("constraints") or {})}
 
 
-def updated_request(tracker: Tracker) -> dict:
+def year_texts(tracker: Tracker) -> list[str]:
+    """Each year entity with the words just before it ("newer than" + "1995"): the NLU may
+    leave a bound outside the entity."""
+    text = str(tracker.latest_message.get("text") or "")
+    found = []
+    for entity in entities(tracker, "year"):
+        start, end = entity.get("start"), entity.get("end")
+        if start is None or end is None:
+            found.append(str(entity.get("value", "")))
+            continue
+        before = " ".join(text[:start].split()[-3:])
+        found.append(f"{before} {text[start:end]}")
+    return found
+
+
+def requested_years(tracker: Tracker, vocabulary: dict) -> tuple[int, int] | None:
+    """The year range the latest message asks for, in the catalog's terms (actions/years.py)."""
+    first, last = vocabulary.get("first_year"), vocabulary.get("last_year")
+    if first is None or last is None:
+        return None
+    ranges = [found for found in (year_range(text, first, last) for text in year_texts(tracker)) if found]
+    return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
+
+
+def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     """The request so far, refined by the latest message: new kinds of constraint are added
     ("a comedy" -> "from the 90s"), a new genre replaces the old ones unless the message
     adds to them ("also romantic"), a new year range or "like X" replaces the old one."""
@@ -58,10 +84,9 @@ def updated_request(tracker: Tracker) -> dict:
     if genres:
         keep = any(f" {word} " in f" {text} " for word in KEEP_WORDS)
         current["genres"] = list(dict.fromkeys((current["genres"] if keep else []) + genres))
-    years = [e["normalised"] for e in entities(tracker, "year") if e.get("normalised")]
+    years = requested_years(tracker, vocabulary)
     if years:
-        current["year_from"] = min(y["from"] for y in years)
-        current["year_to"] = max(y["to"] for y in years)
+        current["year_from"], current["year_to"] = years
     titles = values(tracker, "title")
     if titles:
         current["similar_to"] = titles

@@ -80,7 +80,8 @@ class ActionNotePreference(Action):
         negative = context.is_negative(str(tracker.latest_message.get("text") or ""))
         genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
         if not genres and not titles:
-            dispatcher.utter_message(text="Tell me a genre or a film you like, e.g. \"I love westerns\".")
+            words = calls.vocabulary()
+            dispatcher.utter_message(text=f"Tell me a {words['genre_word']} or a {words['item_noun']} you like.")
             return []
         events: list[EventType] = []
         noted = []
@@ -116,7 +117,7 @@ class ActionStartOver(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="Okay, a fresh start: no filters. What would you like to watch?")
+        dispatcher.utter_message(text="Okay, a fresh start: no filters. What are you looking for?")
         return [SlotSet("constraints", None), SlotSet("request_id", None), SlotSet("last_list", None),
                 SlotSet("last_item", None)]
 

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import calls, context, replies
+from actions import calls, context, replies, years
 from recommender import metrics
 from recommender.client import ServiceUnavailable
 from recommender.errors import NothingToGoOn, RecommenderError, UnknownItem
@@ -56,9 +56,10 @@ async def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, reques
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
         return []
-    if not found["items"]:
-        dispatcher.utter_message(text=f"{found['reason']} Say \"start over\" to drop the filters.")
-        return context.slot_changes(tracker, constraints=request, request_id=request_id)
+    if not found["items"]:  # that request stays out of the next one
+        dispatcher.utter_message(text=f"{found['reason']} I've set that request aside: ask for something "
+                                      "else, or say \"start over\".")
+        return []
     show_list(dispatcher, header, found["items"])
     return context.slot_changes(tracker, constraints=request, request_id=request_id,
                                 last_list=replies.remembered(found["items"]), last_item=None)
@@ -70,8 +71,14 @@ class ActionRecommend(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        request = context.updated_request(tracker)
-        header = f"Here are {replies.describe_request(request)} for you:"
+        words = calls.vocabulary()
+        request = context.updated_request(tracker, words)
+        if request["year_from"] is not None and words["first_year"] is not None:
+            side = years.outside((request["year_from"], request["year_to"]), words["first_year"], words["last_year"])
+            if side:
+                dispatcher.utter_message(text=replies.outside_catalog(side, words))
+                return []
+        header = f"Here are {replies.describe_request(request, words['item_nouns'])} for you:"
         return await answer_page(dispatcher, tracker, request, uuid.uuid4().hex, header)
 
 
@@ -84,7 +91,7 @@ class ActionMore(Action):
         request = context.request(tracker)
         request_id = tracker.get_slot("request_id") or uuid.uuid4().hex
         return await answer_page(dispatcher, tracker, request, request_id,
-                           f"More {replies.describe_request(request)}:")
+                           f"More {replies.describe_request(request, calls.vocabulary()['item_nouns'])}:")
 
 
 def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.ItemReference | None:

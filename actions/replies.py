@@ -48,17 +48,25 @@ def remembered(items: list[dict]) -> list[dict]:
     return [{"id": item["id"], "title": item["label"]} for item in items]
 
 
-def describe_request(request: dict) -> str:
+def describe_request(request: dict, nouns: str) -> str:
+    """"comedy films from 1990–1999 like Fargo"."""
     parts = []
     if request.get("genres"):
         parts.append(" ".join(request["genres"]).lower())
-    parts.append("films")
+    parts.append(nouns)
     if request.get("year_from") is not None or request.get("year_to") is not None:
         first, last = request.get("year_from"), request.get("year_to")
         parts.append(f"from {first}" if first == last else f"from {first or '…'}–{last or '…'}")
     if request.get("similar_to"):
         parts.append("like " + " and ".join(request["similar_to"]))
     return " ".join(parts)
+
+
+def outside_catalog(side: str, vocabulary: dict) -> str:
+    """"My newest films are from 1998." for a year range the catalog does not reach."""
+    year = vocabulary["last_year"] if side == "newest" else vocabulary["first_year"]
+    return (f"My {side} {vocabulary['item_nouns']} are from {year}, so I have nothing from then. "
+            "Try another time, or say \"start over\".")
 
 
 def rating_text(mean: float | None, count: int) -> str:

@@ -283,7 +283,7 @@ def bench_tracker_store(folder: Path, lengths: tuple[int, ...] = (10, 30, 60), r
     from bot.stack import BOT
     from bot.tracker_store import ConversationStore
 
-    domain = Domain.load(str(BOT / "domain.yml"))
+    domain = Domain.load(str(BOT / "domain"))
     rows = []
     for turns in lengths:
         database = str(folder / f"trackers-{turns}.sqlite3")

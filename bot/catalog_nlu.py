@@ -1,4 +1,4 @@
-"""NLU data built from the served catalog when the bot is trained.
+"""NLU data and domain slots built from the served catalog when the bot is trained.
 
 Lookup tables of the catalog's titles and genres, and synonyms that map
 genre words ("sci fi", "funny") and natural-order titles ("The Godfather")
@@ -10,26 +10,16 @@ git-ignored, because MovieLens titles may not be redistributed.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
 import yaml
 
-from recommender.catalog import Dataset
+from recommender.catalog import Dataset, natural_title
 
 OUTPUT = Path(__file__).resolve().parent / "data" / "catalog.yml"
-TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El)$")
-ALTERNATE_TITLE = re.compile(r"\s*\([^)]*\)\s*$")  # "Visitors, The (Visiteurs, Les)"
-
-
-def natural_title(title: str) -> str:
-    """"Godfather, The" -> "The Godfather"; alternate titles in brackets dropped."""
-    base = ALTERNATE_TITLE.sub("", title).strip() or title
-    moved = TRAILING_ARTICLE.match(base)
-    return f"{moved['article']} {moved['rest']}" if moved else base
-
-
+DOMAIN_OUTPUT = Path(__file__).resolve().parent / "domain" / "catalog.yml"
 class _Block(str):
     """A string YAML writes as a literal block (`examples: |`), as Rasa expects."""
 
@@ -60,10 +50,54 @@ def catalog_nlu(dataset: Dataset) -> dict:
     ]
     nlu += [{"synonym": genre, "examples": _examples(sorted(words))} for genre, words in sorted(genre_words.items())]
     nlu += [{"synonym": title, "examples": _examples(sorted(words))} for title, words in sorted(title_words.items())]
+    nlu += catalog_examples(dataset, genre_words)
     return {"version": "3.1", "nlu": nlu}
 
 
-def write(dataset: Dataset, path: Path = OUTPUT) -> Path:
-    path.write_text("# Generated from the catalog by bot/catalog_nlu.py; do not edit or commit.\n"
-                    + yaml.safe_dump(catalog_nlu(dataset), sort_keys=False, allow_unicode=True))
+def _spoken(genre: str) -> str:
+    """"Film-Noir" -> "film noir": how people write a genre name."""
+    return genre.replace("-", " ").lower()
+
+
+def catalog_examples(dataset: Dataset, genre_words: dict[str, set[str]], titles: int = 24) -> list[dict]:
+    """Examples in this catalog's words: every genre (multi-word ones whole) and the most rated
+    titles in the sentences people use, so that any catalog's names are recognised."""
+    catalog = dataset.catalog
+    noun, nouns = catalog.vocabulary()["item_noun"], catalog.vocabulary()["item_nouns"]
+    genres = sorted({_spoken(g) for g in catalog.genres} | {w for ws in genre_words.values() for w in ws if " " in w})
+    counts = np.bincount(dataset.interactions.items, minlength=len(catalog))
+    popular = [natural_title(catalog.items[i].title) for i in np.argsort(-counts, kind="stable")[:titles]]
+    requests = [f"recommend [{genre}](genre) {nouns}" for genre in genres]
+    requests += [f"any good [{genre}](genre) {noun} [newer than 2000](year)?" for genre in genres[::3]]
+    requests += [f"something like [{title}](title)" for title in popular[::2]]
+    details = [f"what is [{title}](title) about?" for title in popular[1::2]]
+    compare = [f"[{first}](title) or [{second}](title)?" for first, second in zip(popular[::4], popular[2::4])]
+    return [{"intent": "request_recommendation", "examples": _examples(requests)},
+            {"intent": "ask_details", "examples": _examples(details)},
+            {"intent": "compare_items", "examples": _examples(compare)}]
+
+
+def catalog_domain(dataset: Dataset) -> dict:
+    """Slots that let the domain's responses speak of this catalog ("I recommend {item_nouns}")."""
+    catalog = dataset.catalog
+    words = catalog.vocabulary()
+    counts = np.bincount(dataset.interactions.items, minlength=len(catalog))
+    popular = [catalog.items[i] for i in np.argsort(-counts, kind="stable")[:2]]
+    genre = max(catalog.genres, key=lambda g: sum(g in catalog.genres_of(i) for i in catalog.items))
+    known = sorted(year for year in (item.year for item in catalog.items) if year)
+    decade = known[len(known) // 2] // 10 * 10 if known else None
+    values = {"item_noun": words["item_noun"], "item_nouns": words["item_nouns"], "genre_word": words["genre_word"],
+              "example_request": f"a {genre.lower()} {words['item_noun']}" + (f" from the {decade % 100:02d}s"
+                                                                                  if decade else ""),
+              "example_title": natural_title(popular[0].title),
+              "example_other": natural_title(popular[-1].title)}
+    return {"version": "3.1", "slots": {name: {"type": "text", "initial_value": value, "influence_conversation": False,
+                                               "mappings": [{"type": "custom"}]} for name, value in values.items()}}
+
+
+def write(dataset: Dataset, path: Path = OUTPUT, domain_path: Path = DOMAIN_OUTPUT) -> Path:
+    """The catalog's NLU data and its domain slots, before `rasa train`."""
+    header = "# Generated from the catalog by bot/catalog_nlu.py; do not edit or commit.\n"
+    path.write_text(header + yaml.safe_dump(catalog_nlu(dataset), sort_keys=False, allow_unicode=True))
+    domain_path.write_text(header + yaml.safe_dump(catalog_domain(dataset), sort_keys=False, allow_unicode=True))
     return path

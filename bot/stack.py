@@ -113,7 +113,7 @@ def train_rasa(config: Path, out: Path) -> Path:
     """Catalog NLU data (bot/catalog_nlu.py), then `rasa train` on bot/ (Rasa skips the
     training when nothing changed since the newest model in `out`)."""
     catalog_nlu.write(load_dataset(settings.dataset_name()))
-    subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain.yml"),
+    subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain"),
                         "--data", str(BOT / "data"), "--out", str(out)),
                    cwd=ROOT, env=child_environment(), check=True)
     return out
@@ -121,7 +121,7 @@ def train_rasa(config: Path, out: Path) -> Path:
 
 def train_missing() -> Path:
     """Train the recommender and the Rasa model when they are missing or out of date."""
-    subprocess.run([sys.executable, "-m", "recommender", "train", "--if-missing"],
+    subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.dataset_name(), "train", "--if-missing"],
                    cwd=ROOT, env=child_environment(), check=True)
     return train_rasa(BOT / "config.yml", RASA_MODELS)
 
@@ -258,7 +258,7 @@ def main() -> None:
             stack.rasa.wait()
         else:  # shell or interactive, in the foreground
             extra = (["--conversation-id", args.conversation_id] if args.mode == "shell" else
-                     ["--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain.yml"),
+                     ["--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain"),
                       "--data", str(BOT / "data")])
             stack.rasa = subprocess.Popen(
                 rasa(args.mode, "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),

@@ -57,6 +57,7 @@ def save(model: HybridModel, dataset: Dataset, metrics: dict, extra: dict | None
         "feature_fingerprint": model.features.fingerprint(),
         "params": {**vars(model.params), "epochs_trained": model.epochs_trained},
         "metrics": metrics,
+        "vocabulary": dataset.catalog.vocabulary(),
         "software": {"python": platform.python_version(),
                      "lightfm": package_version("rectools-lightfm"),
                      "numpy": package_version("numpy")},
@@ -85,6 +86,18 @@ def read_popular(dataset_name: str) -> list[dict]:
     version = current_version(dataset_name)
     path = _dataset_dir(dataset_name) / str(version) / "popular.json"
     return json.loads(path.read_text()) if version and path.is_file() else []
+
+
+DEFAULT_VOCABULARY = {"item_noun": "item", "item_nouns": "items", "genre_word": "genre",
+                      "first_year": None, "last_year": None}
+
+
+def read_vocabulary(dataset_name: str) -> dict:
+    """How the served version's catalog is spoken of (catalog.Catalog.vocabulary)."""
+    version = current_version(dataset_name)
+    if version is None:
+        return dict(DEFAULT_VOCABULARY)
+    return {**DEFAULT_VOCABULARY, **read_meta(dataset_name, version).get("vocabulary", {})}
 
 
 def promote(dataset_name: str, version: str) -> None:

@@ -10,10 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+
+TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>The|A|An|Les|La|Le|L'|Il|Das|Der|Die|El)$")
+ALTERNATE_TITLE = re.compile(r"\s*\([^)]*\)\s*$")  # "Visitors, The (Visiteurs, Les)"
+
+
+def natural_title(title: str) -> str:
+    """"Godfather, The" -> "The Godfather"; alternate titles in brackets dropped."""
+    base = ALTERNATE_TITLE.sub("", title).strip() or title
+    moved = TRAILING_ARTICLE.match(base)
+    return f"{moved['article']} {moved['rest']}" if moved else base
+
+
+def plural(noun: str) -> str:
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 @dataclass(frozen=True)
@@ -28,8 +47,10 @@ class Item:
 
     @property
     def label(self) -> str:
-        """Title with year, as shown to people: "Fargo (1996)"."""
-        return f"{self.title} ({self.year})" if self.year else self.title
+        """Title as people write it, with its year: "The Godfather (1972)" (the catalog
+        may say "Godfather, The"; matching uses the catalog's form)."""
+        title = natural_title(self.title)
+        return f"{title} ({self.year})" if self.year else title
 
 
 @dataclass(frozen=True)
@@ -101,6 +122,13 @@ class Catalog:
     def years(self) -> np.ndarray:
         """Year per item index; 0 where unknown."""
         return np.array([item.year or 0 for item in self.items], dtype=np.int32)
+
+    def vocabulary(self) -> dict:
+        """How the conversation speaks of this catalog: nouns, the genre-like feature, years."""
+        known = [item.year for item in self.items if item.year]
+        return {"item_noun": self.item_noun, "item_nouns": plural(self.item_noun),
+                "genre_word": self.genre_feature, "first_year": min(known) if known else None,
+                "last_year": max(known) if known else None}
 
 
 class Dataset:

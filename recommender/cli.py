@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from recommender import artifacts
+from recommender import artifacts, settings
 from recommender.constraints import Constraints, Taste
 from recommender.datasets import REPO_ROOT, load_dataset
 from recommender.errors import RecommenderError
@@ -74,7 +74,6 @@ def cmd_retrain(args: argparse.Namespace) -> None:
 
     from recommender.feedback import FeedbackStore
     from recommender.learning import retrain_when_due
-    from recommender import settings
 
     store = FeedbackStore(settings.database_url())
     store.migrate()
@@ -114,8 +113,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m recommender")
-    parser.add_argument("--dataset", default="movielens-100k",
-                        help="movielens-100k, a catalog under data/catalogs/, or a folder")
+    parser.add_argument("--dataset", default=settings.dataset_name(),
+                        help="movielens-100k, a catalog under data/catalogs/, or a folder (default: CHATREC_DATASET)")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="tune, measure, fit on everything, promote")
     train.add_argument("--if-missing", action="store_true", help="only when nothing is served yet")

@@ -7,6 +7,7 @@ the REST channel."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -24,15 +25,20 @@ from tests.services import postgres_database
 TEST_EPOCHS = 6  # the served model trains 12; 6 keeps the suite short and still parses the tests' phrasing
 
 
-@pytest.fixture(scope="session")
-def rasa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("rasa")
+def train_small_rasa_model(folder: Path, dataset_name: str) -> Path:
+    """The bot's Rasa model for a catalog (its NLU data and domain slots), with fewer epochs."""
     config = yaml.safe_load((BOT / "config.yml").read_text())
     for component in config["pipeline"]:
         if component["name"].endswith("BertIntentEntityClassifier"):
             component["epochs"] = TEST_EPOCHS
     (folder / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    return train_rasa(folder / "config.yml", folder / "models")
+    with environment({"CHATREC_DATASET": dataset_name}):
+        return train_rasa(folder / "config.yml", folder / "models")
+
+
+@pytest.fixture(scope="session")
+def rasa_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_small_rasa_model(tmp_path_factory.mktemp("rasa"), "movielens-100k")
 
 
 @dataclass
@@ -83,16 +89,22 @@ def shown_ids(replies: list[dict]) -> list[str]:
 
 @pytest.fixture(scope="session")
 def chat(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: Dataset) -> Iterator[Chat]:
-    folder = tmp_path_factory.mktemp("chat")
+    with running_chat(tmp_path_factory.mktemp("chat"), rasa_model, movielens) as chat:
+        yield chat
+
+
+@contextmanager
+def running_chat(folder: Path, rasa_model: Path, dataset: Dataset) -> Iterator[Chat]:
+    """The whole stack serving `dataset` with `rasa_model`."""
     redis = RedisServer(folder)
     redis.start()
     with postgres_database() as tracker_url:
         env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(folder / "models"),
                "CHATREC_BROKER_URL": redis.url, "CHATREC_DATABASE_URL": f"sqlite:///{folder / 'feedback.db'}",
                "CHATREC_TRACKER_STORE_URL": tracker_url,
-               "CHATREC_LOCK_STORE_URL": f"redis://127.0.0.1:{redis.port}/2",
+               "CHATREC_LOCK_STORE_URL": f"redis://127.0.0.1:{redis.port}/2", "CHATREC_DATASET": dataset.name,
                "CHATREC_TASK_TIMEOUT": "2", "CHATREC_METRICS_PORT_BASE": str(free_port())}
-        promote_tiny_version(folder / "models", movielens)
+        promote_tiny_version(folder / "models", dataset)
         stack = Stack(env, logs=folder / "logs", actions_port=free_port())
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)

@@ -5,12 +5,12 @@ synonym mapping produced) and gains a `normalised` field the actions read:
 
 | entity | normalised |
 |---|---|
-| year | {"from": 1990, "to": 1999} for "the 90s" |
 | ordinal | {"position": 2} for "the second one" (-1: the last one) |
 | rating | {"stars": 4.0} for "4 out of 5" |
 
-Genres are normalised by EntitySynonymMapper (bot/data synonyms) and titles
-by the recommender's fuzzy title lookup, which knows the catalog.
+Genres are normalised by EntitySynonymMapper (bot/data synonyms), titles
+by the recommender's fuzzy title lookup, and years by the actions, which
+know the catalog's span (actions/years.py).
 """
 
 from __future__ import annotations
@@ -24,14 +24,11 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.components.normalise import ordinal_position, rating_value, year_range
+from bot.components.normalise import ordinal_position, rating_value
 
 
 def normalised(entity: str, text: str) -> Optional[dict]:
     """The normalised form of one entity's text, or None when it has none."""
-    if entity == "year":
-        found = year_range(text)
-        return {"from": found[0], "to": found[1]} if found else None
     if entity == "ordinal":
         position = ordinal_position(text)
         return {"position": position} if position else None
@@ -43,7 +40,7 @@ def normalised(entity: str, text: str) -> Optional[dict]:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class EntityNormaliser(GraphComponent):
-    """Adds `normalised` to year, ordinal and rating entities."""
+    """Adds `normalised` to ordinal and rating entities."""
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,

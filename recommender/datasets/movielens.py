@@ -179,7 +179,7 @@ def load(directory: Path | None = None) -> Dataset:
         features = {"genre": genres_of[item_id]}
         features.update({name: tuple(dict.fromkeys(values)) for name, values in kg.get(item_id, {}).items()})
         items.append(Item(item_id, title.strip(), int(year) if year.strip().isdigit() else None, features))
-    catalog = Catalog(NAME, items, genre_feature="genre", item_noun="movie",
+    catalog = Catalog(NAME, items, genre_feature="genre", item_noun="film",
                       genre_synonyms=GENRE_SYNONYMS)
 
     users = [

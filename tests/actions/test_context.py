@@ -19,8 +19,13 @@ def genre(value: str) -> dict:
     return {"entity": "genre", "value": value}
 
 
-def year(first: int, last: int) -> dict:
-    return {"entity": "year", "value": "x", "normalised": {"from": first, "to": last}}
+MOVIELENS = {"first_year": 1922, "last_year": 1998}
+
+
+def year(text: str, words: str) -> dict:
+    """A year entity covering `words` of `text`."""
+    start = text.index(words)
+    return {"entity": "year", "value": words, "start": start, "end": start + len(words)}
 
 
 def ordinal(position: int) -> dict:
@@ -31,19 +36,29 @@ SHOWN = [{"id": "10", "title": "A (1990)"}, {"id": "20", "title": "B (1991)"}, {
 
 
 def test_new_kinds_of_constraint_are_added() -> None:
-    request = context.updated_request(tracker("from the 90s", [year(1990, 1999)],
-                                              constraints={"genres": ["Comedy"]}))
+    request = context.updated_request(tracker("from the 90s", [year("from the 90s", "the 90s")],
+                                              constraints={"genres": ["Comedy"]}), MOVIELENS)
     assert request["genres"] == ["Comedy"] and (request["year_from"], request["year_to"]) == (1990, 1999)
     request = context.updated_request(tracker("like Fargo", [{"entity": "title", "value": "Fargo"}],
-                                              constraints=request))
+                                              constraints=request), MOVIELENS)
     assert request["similar_to"] == ["Fargo"] and request["genres"] == ["Comedy"]
 
 
 def test_a_new_genre_replaces_the_old_unless_it_is_added() -> None:
     before = {"genres": ["Comedy"]}
-    assert context.updated_request(tracker("a horror", [genre("Horror")], constraints=before))["genres"] == ["Horror"]
-    added = context.updated_request(tracker("also romantic", [genre("Romance")], constraints=before))
+    assert context.updated_request(tracker("a horror", [genre("Horror")], constraints=before),
+                                   MOVIELENS)["genres"] == ["Horror"]
+    added = context.updated_request(tracker("also romantic", [genre("Romance")], constraints=before), MOVIELENS)
     assert added["genres"] == ["Comedy", "Romance"]
+
+
+def test_a_bound_left_outside_the_year_entity_still_counts() -> None:
+    text = "a horror movie newer than 1995"
+    request = context.updated_request(tracker(text, [year(text, "1995")]), MOVIELENS)
+    assert (request["year_from"], request["year_to"]) == (1996, 1998)
+    text = "since 1990 please"
+    request = context.updated_request(tracker(text, [year(text, "1990")]), MOVIELENS)
+    assert (request["year_from"], request["year_to"]) == (1990, 1998)
 
 
 def test_item_references_in_order_of_precedence() -> None:

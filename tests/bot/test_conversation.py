@@ -184,6 +184,29 @@ def test_forget_me_deletes_feedback_and_the_conversation(chat: Chat) -> None:
     assert tracker_events(chat, sender) == 0
 
 
+def test_delete_my_data_works_while_the_taste_question_waits(chat: Chat) -> None:
+    sender = new_sender()
+    chat.say(sender, replies.payload("feedback_positive", "1"))  # something stored about them
+    assert "don't know your taste" in texts(chat.say(sender, "recommend me something"))
+    confirm = texts(chat.say(sender, "delete my data"))
+    assert "cannot be undone" in confirm and "taste" not in confirm
+    assert "deleted everything" in texts(chat.say(sender, "yes"))
+    assert store(chat).export(sender) == {"identity": sender, "stored": False, "events": []}
+    assert tracker_events(chat, sender) == 0
+
+
+def test_a_request_that_found_nothing_is_not_carried_into_the_next(chat: Chat) -> None:
+    sender = new_sender()
+    nothing = texts(chat.say(sender, "a film noir from 1998"))
+    assert "set that request aside" in nothing or "No film" in nothing
+    comedies = shown_ids(chat.say(sender, "give me some comedies"))
+    assert len(comedies) == 5  # no leftover year or genre from the empty request
+
+
+def test_a_year_outside_the_catalog_is_named(chat: Chat) -> None:
+    assert "newest films are from 1998" in texts(chat.say(new_sender(), "a comedy after 2019"))
+
+
 def test_forget_me_can_be_cancelled(chat: Chat) -> None:
     sender = new_sender()
     chat.say(sender, replies.payload("feedback_positive", "1"))

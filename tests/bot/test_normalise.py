@@ -1,25 +1,8 @@
-"""Year, ordinal and rating expressions become what the recommender needs."""
+"""Ordinal and rating expressions become what the actions need (years: tests/actions/test_years.py)."""
 
 import pytest
 
-from bot.components.normalise import ordinal_position, rating_value, year_range
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("1995", (1995, 1995)), ("from 1995", (1995, 1995)), ("the 90s", (1990, 1999)),
-    ("90s", (1990, 1999)), ("the 1980s", (1980, 1989)), ("80's", (1980, 1989)),
-    ("eighties", (1980, 1989)), ("the nineties", (1990, 1999)), ("'95", (1995, 1995)),
-    ("recent", (1994, 1998)), ("new ones", (1994, 1998)), ("between 1980 and 1990", (1980, 1990)),
-    ("1990 to 1985", (1985, 1990)), ("after 1990", (1991, 1998)), ("before 1980", (1900, 1979)),
-    ("classic", (1900, 1969)),
-])
-def test_year_expressions(text, expected):
-    assert year_range(text) == expected
-
-
-def test_not_a_year():
-    assert year_range("sometime") is None
-    assert year_range("") is None
+from bot.components.normalise import ordinal_position, rating_value
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -13,7 +13,7 @@ from bot.stack import BOT, tracker_store_config
 from bot.tracker_store import FORGET_ACTION, ConversationStore
 from tests.services import postgres_database
 
-DOMAIN = Domain.load(str(BOT / "domain.yml"))
+DOMAIN = Domain.load(str(BOT / "domain"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,7 +18,8 @@ def test_items_have_title_year_and_genres(movielens):
     toy_story = movielens.catalog.get("1")
     assert (toy_story.title, toy_story.year) == ("Toy Story", 1995)
     assert toy_story.values("genre") == ("Animation", "Children's", "Comedy")
-    assert movielens.catalog.get("127").label == "Godfather, The (1972)"
+    assert movielens.catalog.get("127").title == "Godfather, The"  # the catalog form, for matching
+    assert movielens.catalog.get("127").label == "The Godfather (1972)"  # as people write it
     assert movielens.catalog.get("267").year is None  # "unknown" in the source
     assert "unknown" not in movielens.catalog.genres and len(movielens.catalog.genres) == 18
 
