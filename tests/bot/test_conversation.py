@@ -185,8 +185,7 @@ def test_forget_me_deletes_feedback_and_the_conversation(chat: Chat) -> None:
 
 
 def test_delete_my_data_works_while_the_taste_question_waits(chat: Chat) -> None:
-    sender = new_sender()
-    chat.say(sender, replies.payload("feedback_positive", "1"))  # something stored about them
+    sender = new_sender()  # new: nothing to go on, so the taste form asks
     assert "don't know your taste" in texts(chat.say(sender, "recommend me something"))
     confirm = texts(chat.say(sender, "delete my data"))
     assert "cannot be undone" in confirm and "taste" not in confirm
@@ -197,10 +196,16 @@ def test_delete_my_data_works_while_the_taste_question_waits(chat: Chat) -> None
 
 def test_a_request_that_found_nothing_is_not_carried_into_the_next(chat: Chat) -> None:
     sender = new_sender()
-    nothing = texts(chat.say(sender, "a film noir from 1998"))
-    assert "set that request aside" in nothing or "No film" in nothing
+    nothing = texts(chat.say(sender, "a musical from 1922"))
+    assert "set that request aside" in nothing and "No film" in nothing
     comedies = shown_ids(chat.say(sender, "give me some comedies"))
     assert len(comedies) == 5  # no leftover year or genre from the empty request
+
+
+def test_a_multi_word_genre_is_understood_whole(chat: Chat, movielens: Dataset) -> None:
+    noir = shown_ids(chat.say(new_sender(), "a film noir from 1998"))
+    assert noir and all(genres_and_year(movielens, i)[0] >= {"Film-Noir"} and genres_and_year(movielens, i)[1] == 1998
+                        for i in noir)
 
 
 def test_a_year_outside_the_catalog_is_named(chat: Chat) -> None:
