@@ -52,8 +52,9 @@ REMEMBERED_EVENTS = 10_000
 SECTION_LIMIT = 3000  # characters of text in one section block
 RETRIES = 5
 HOME_HELP = ("*Chat-Rec* recommends from its catalog and learns from what you tell it.\n"
-             "Send me a direct message, or mention me in a channel: \"recommend a comedy from the 90s\", "
-             "\"something like Fargo\", \"why the second one?\", \"seen it\", \"delete my data\".")
+             "Send me a direct message, or mention me in a channel: ask for a recommendation, name something "
+             "you liked (\"something like ...\"), then \"more\", \"why the second one?\", \"seen it\", "
+             "\"help\" or \"delete my data\".")
 # Slack's markup in user text: <@U123|name>, <!here>, <#C123|general>, <https://x|label>, <https://x>
 MARKUP = re.compile(r"<([@#!])?([^>|]*)(?:\|([^>]*))?>")
 

@@ -60,7 +60,7 @@ CONCURRENT_UPDATES = 32
 COMMANDS = {"start": "/greet", "help": "/help", "forget": "/forget_me"}  # command -> bot payload
 SEND_ATTEMPTS = 4  # network errors; 429s are retried by the rate limiter
 RATE_LIMIT_RETRIES = 5
-TEXT_ONLY = "I read text messages only: tell me what you'd like, e.g. \"a comedy from the 90s\"."
+TEXT_ONLY = "I read text messages only: tell me what you'd like, or say \"help\"."
 
 
 def sender_of(update: Update) -> str:
