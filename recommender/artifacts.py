@@ -12,6 +12,7 @@ dataset fingerprint stored beside it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -95,9 +96,15 @@ DEFAULT_VOCABULARY = {"item_noun": "item", "item_nouns": "items", "genre_word": 
 def read_vocabulary(dataset_name: str) -> dict:
     """How the served version's catalog is spoken of (catalog.Catalog.vocabulary)."""
     version = current_version(dataset_name)
-    if version is None:
-        return dict(DEFAULT_VOCABULARY)
-    return {**DEFAULT_VOCABULARY, **read_meta(dataset_name, version).get("vocabulary", {})}
+    return dict(_vocabulary(dataset_name, version)) if version else dict(DEFAULT_VOCABULARY)
+
+
+@functools.lru_cache(maxsize=8)
+def _vocabulary(dataset_name: str, version: str) -> dict:
+    saved = read_meta(dataset_name, version).get("vocabulary")
+    if saved is None:  # a version saved before vocabularies were: ask the catalog itself
+        saved = load_dataset(dataset_name).catalog.vocabulary()
+    return {**DEFAULT_VOCABULARY, **saved}
 
 
 def promote(dataset_name: str, version: str) -> None:
