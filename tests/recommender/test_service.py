@@ -97,7 +97,7 @@ def test_constraints_combine(recommender):
 def test_impossible_constraints_give_an_empty_answer_with_the_reason(recommender):
     found = recommender.recommend(USER, 5, Constraints(genres=("noir",), year_from=2020, year_to=2020))
     assert not found and found.items == ()
-    assert "Film-Noir" in found.reason and "2020" in found.reason and "No movie" in found.reason
+    assert "Film-Noir" in found.reason and "2020" in found.reason and "No film" in found.reason
 
 
 def test_exhausted_constraints_say_everything_was_seen(recommender, movielens):
