@@ -67,7 +67,7 @@ def test_train_then_demo_from_the_command_line(tmp_path):
     assert "nothing to train" in again.stdout
     demo = _cli("demo", env=env)
     assert demo.returncode == 0, demo.stderr
-    assert "Why " in demo.stdout and "No movie in the catalog matches" in demo.stdout
+    assert "Why " in demo.stdout and "No film in the catalog matches" in demo.stdout
 
 
 def test_demo_without_a_model_says_how_to_train(tmp_path):
