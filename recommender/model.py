@@ -131,6 +131,30 @@ class HybridModel:
             vector = vector - DISLIKE_WEIGHT * share * self.item_vectors[np.asarray(disliked)].mean(axis=0)
         return vector.astype(np.float32)
 
+    def adapt_user(self, base: np.ndarray, liked: Sequence[int] = (), disliked: Sequence[int] = (),
+                   steps: int = 20, learning_rate: float = 0.05, prior: float = 1.0,
+                   negatives: int = 50, seed: int = 0) -> np.ndarray:
+        """A known user's vector moved by session feedback: BPR gradient steps on the user
+        embedding alone (item representations fixed), with a Gaussian prior centred on
+        the trained vector (MAP). Pairs: each liked item above each rejected item and
+        above `negatives` sampled items; each rejected item below the sampled items."""
+        liked, disliked = np.asarray(liked, dtype=int), np.asarray(disliked, dtype=int)
+        if not (len(liked) or len(disliked)):
+            return base.astype(np.float32)
+        sampled = np.random.default_rng(seed).choice(len(self.item_biases), negatives, replace=False)
+        pairs = [(i, j) for i in liked for j in (*disliked, *sampled) if i != j]
+        pairs += [(j, d) for d in disliked for j in sampled if j != d]
+        better, worse = (np.array(side) for side in zip(*pairs))
+        difference = self.item_vectors[better] - self.item_vectors[worse]  # (pairs, dims)
+        bias = self.item_biases[better] - self.item_biases[worse]
+        vector = base.astype(np.float64).copy()
+        for _ in range(steps):
+            margin = difference @ vector + bias
+            weight = 1.0 / (1.0 + np.exp(margin))  # sigma(-margin): how wrong each pair is
+            gradient = weight @ difference / len(pairs) - prior * (vector - base)
+            vector += learning_rate * gradient
+        return vector.astype(np.float32)
+
     def item_similarities(self, item: int) -> np.ndarray:
         """Cosine similarity of one item's representation to every item's."""
         unit = self.item_vectors / (np.linalg.norm(self.item_vectors, axis=1, keepdims=True) + 1e-9)

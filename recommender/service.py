@@ -12,8 +12,10 @@ empty `Recommendations` whose `reason` says why.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 import numpy as np
+import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 
 from recommender.catalog import Dataset, Item
@@ -26,8 +28,24 @@ from recommender.titles import GenreVocabulary, TitleIndex, title_key
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
-DISLIKED_GENRE_PENALTY = 0.5
-SAID_SIMILARITY_WEIGHT = 0.0  # in standard deviations of the scores, per share of dislikes
+DISLIKED_GENRE_PENALTY = 0.5  # in standard deviations of the scores, per share of dislikes
+
+
+@dataclass(frozen=True)
+class SessionWeights:
+    """How much what a person says in a session steers the list (chosen on validation,
+    `python -m recommender simulate`; docs/evaluation.md). Score units: standard
+    deviations of the model's scores for that person."""
+
+    stated_genre: float = 1.0  # added per share of the stated genres an item carries
+    said_similarity: float = 0.0  # times the standardised closeness to items liked in the session
+    update_steps: int = 20  # BPR steps on a known user's vector (0: the trained vector as is)
+    update_learning_rate: float = 0.05
+    update_prior: float = 1.0  # pull back towards the trained vector
+    update_from_rejected: bool = False  # rejected items also move the vector (not only likes)
+    rejected_similarity: float = 0.0  # times the standardised closeness to rejected items, taken off
+    co_rated: bool = False  # neighbours of liked items by co-rating (True) or by the model (False)
+    learn: bool = True  # False: feedback only removes and down-weights ("re-rank only")
 
 
 @dataclass(frozen=True)
@@ -37,6 +55,7 @@ class Profile:
     liked: list[tuple[int, float | None]]  # (item index, rating or None when said)
     disliked: list[int]
     said: list[int]  # items liked in conversation or feedback (not dataset history)
+    genres: list[str]  # genres they said they like (catalog names)
     model_row: int | None  # the user's row in the model, when it was trained on them
     personal: bool  # False: nothing to go on but popularity
 
@@ -83,8 +102,10 @@ class Explanation:
 
 
 class Recommender:
-    def __init__(self, dataset: Dataset, model: HybridModel, neighbours: int = 50) -> None:
+    def __init__(self, dataset: Dataset, model: HybridModel, neighbours: int = 50,
+                 weights: SessionWeights = SessionWeights()) -> None:
         self.dataset = dataset
+        self.weights = weights
         self.catalog = dataset.catalog
         self.model = model
         self.neighbours = neighbours
@@ -104,6 +125,12 @@ class Recommender:
             g: np.array([g in self.catalog.genres_of(i) for i in self.catalog.items])
             for g in self.catalog.genres
         }
+
+    def with_weights(self, weights: SessionWeights) -> "Recommender":
+        """The same recommender (sharing data and model) with other session weights."""
+        other = copy.copy(self)
+        other.weights = weights
+        return other
 
     # ---- lookups -------------------------------------------------------
     def find_item(self, reference: str) -> Item:
@@ -147,23 +174,29 @@ class Recommender:
         row = self._model_rows.get(user.user) if user.user else None
         leave_out: list[int] = []
         liked: list[tuple[int, float | None]] = []
-        history_size = 0
         if row is not None and self.dataset.has_user(user.user):
             inter = self.dataset.interactions
             history = self._history[self.dataset.user_index(user.user)]
             leave_out += inter.items[history].tolist()
-            history_size = len(history)
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
                       if inter.ratings[r] >= LIKE_THRESHOLD]
         said = [self._index(ref) for ref in user.liked]
         disliked = [self._index(ref) for ref in user.disliked]
-        genre_items = [self._genre_centroid_items(self.find_genre(g)) for g in user.genres]
-        base = self.model.user_vectors[row] if row is not None else None
-        vector = self.model.fold_in(said, genre_items, disliked, base, base_weight=history_size or len(said))
+        genres = list(dict.fromkeys(self.find_genre(g) for g in user.genres))
+        genre_items = [self._genre_centroid_items(g) for g in genres]
+        learn = self.weights.learn
+        if row is not None:  # a known user: their trained vector, moved by the session's feedback
+            w = self.weights
+            vector = self.model.adapt_user(self.model.user_vectors[row], said if learn else (),
+                                           disliked if learn and w.update_from_rejected else (), w.update_steps,
+                                           w.update_learning_rate, w.update_prior)
+        else:
+            vector = self.model.fold_in(said if learn else (), genre_items,
+                                        disliked if learn else ())
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
         liked += [(i, None) for i in said]
         personal = row is not None or bool(said or disliked or genre_items)
-        return Profile(vector, leave_out, liked, disliked, said, row, personal)
+        return Profile(vector, leave_out, liked, disliked, said, genres, row, personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)
@@ -212,12 +245,7 @@ class Recommender:
         profile = self._profile(user)
         if require_taste and not profile.personal and constraints == Constraints():
             raise NothingToGoOn("Tell me at least one genre or title you like.")
-        scores = self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64)
-        if profile.disliked:
-            scores -= DISLIKED_GENRE_PENALTY * scores.std() * self._disliked_genre_share(profile)
-        if profile.said and SAID_SIMILARITY_WEIGHT:
-            similarity = np.mean([self.model.item_similarities(i) for i in profile.said], axis=0)
-            scores = _standardise(scores) + SAID_SIMILARITY_WEIGHT * _standardise(similarity)
+        scores = self._scores(profile)
         leave_out = list(profile.leave_out)
         if constraints.similar_to:
             seeds = [self._index(r) for r in constraints.similar_to]
@@ -241,6 +269,37 @@ class Recommender:
             Recommendation(self.catalog.items[i], float(scores[i])) for i in best
         ))
 
+    def _scores(self, profile: Profile) -> np.ndarray:
+        """The model's scores for the profile (standardised), steered by the session:
+        stated genres lifted, neighbours of liked items pulled up, disliked genres down."""
+        scores = _standardise(self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64))
+        w = self.weights
+        if profile.genres and w.stated_genre:
+            share = np.mean([self._genre_masks[g] for g in profile.genres], axis=0)
+            scores += w.stated_genre * share
+        if profile.said and w.said_similarity and w.learn:
+            closeness = self._co_rated if w.co_rated else self.model.item_similarities
+            similarity = np.mean([closeness(i) for i in profile.said], axis=0)
+            scores += w.said_similarity * _standardise(similarity)
+        if profile.disliked and w.rejected_similarity and w.learn:
+            closeness = self._co_rated if w.co_rated else self.model.item_similarities
+            similarity = np.mean([closeness(i) for i in profile.disliked], axis=0)
+            scores -= w.rejected_similarity * _standardise(similarity)
+        if profile.disliked:
+            scores -= DISLIKED_GENRE_PENALTY * self._disliked_genre_share(profile)
+        return scores
+
+    def _co_rated(self, item: int) -> np.ndarray:
+        """Cosine similarity of one item's raters to every item's (the dataset's ratings)."""
+        if not hasattr(self, "_raters"):
+            inter = self.dataset.interactions
+            matrix = sp.csc_matrix((np.ones(len(inter), np.float32), (inter.users, inter.items)),
+                                   shape=(len(self.dataset.users), len(self.catalog)))
+            norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel()) + 1e-9
+            self._raters = matrix.multiply(1.0 / norms).tocsc()
+        column = self._raters[:, item]
+        return np.asarray((self._raters.T @ column).todense()).ravel()
+
     def similar_items(self, item: str, k: int = 10) -> Recommendations:
         k = _positive(k)
         index = self.catalog.index(self.find_item(item).id)
@@ -259,8 +318,7 @@ class Recommender:
                            float(self.mean_ratings[index]) if count else None, count)
 
     def score(self, user: str | Taste, item: str) -> float:
-        vector = self._profile(user).vector
-        return float(self.model.score_vectors(vector[np.newaxis, :])[0, self._index(item)])
+        return float(self._scores(self._profile(user))[self._index(item)])
 
     def compare(self, user: str | Taste, first: str, second: str) -> Comparison:
         a, b = self.item_details(first), self.item_details(second)
@@ -274,7 +332,7 @@ class Recommender:
         found = self.find_item(item)
         profile = self._profile(user)
         index = self.catalog.index(found.id)
-        score = float(self.model.score_vectors(profile.vector[np.newaxis, :])[0, index])
+        score = float(self._scores(profile)[index])
         reasons = reasons_for(self, profile.vector, profile.liked, index, self._normalised(constraints),
                               exclude_user=profile.model_row)
         return Explanation(found, score, tuple(reasons))
