@@ -29,6 +29,8 @@ from recommender.titles import GenreVocabulary, TitleIndex, title_key
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
 DISLIKED_GENRE_PENALTY = 0.5  # in standard deviations of the scores, per share of dislikes
+# A stated genre fills at least this share of a list when the pool has enough unseen items of it.
+STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class Profile:
     disliked: list[int]
     said: list[int]  # items liked in conversation or feedback (not dataset history)
     genres: list[str]  # genres they said they like (catalog names)
+    how: dict[int, str]  # liked item -> how they told us, in words fit to quote
+    genre_words: dict[str, str]  # stated genre (catalog name) -> the word they used
     model_row: int | None  # the user's row in the model, when it was trained on them
     personal: bool  # False: nothing to go on but popularity
 
@@ -180,23 +184,30 @@ class Recommender:
             leave_out += inter.items[history].tolist()
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
                       if inter.ratings[r] >= LIKE_THRESHOLD]
+        how = {i: f"you rated it {r:g}/5" for i, r in liked}
         said = [self._index(ref) for ref in user.liked]
+        ways = list(user.liked_how) + ["said"] * (len(said) - len(user.liked_how))
+        stars = {i: float(way.split(":")[1]) for i, way in zip(said, ways) if way.startswith("rating:")}
+        how.update((i, _how_liked(way)) for i, way in zip(said, ways))
         disliked = [self._index(ref) for ref in user.disliked]
-        genres = list(dict.fromkeys(self.find_genre(g) for g in user.genres))
+        genre_words = {}
+        for word in user.genres:
+            genre_words.setdefault(self.find_genre(word), word)
+        genres = list(genre_words)
         genre_items = [self._genre_centroid_items(g) for g in genres]
         learn = self.weights.learn
         if row is not None:  # a known user: their trained vector, moved by the session's feedback
             w = self.weights
             vector = self.model.adapt_user(self.model.user_vectors[row], said if learn else (),
-                                           disliked if learn and w.update_from_rejected else (), w.update_steps,
-                                           w.update_learning_rate, w.update_prior)
+                                           disliked if learn and w.update_from_rejected else (),
+                                           w.update_steps, w.update_learning_rate, w.update_prior)
         else:
             vector = self.model.fold_in(said if learn else (), genre_items,
                                         disliked if learn else ())
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
-        liked += [(i, None) for i in said]
+        liked += [(i, stars.get(i)) for i in said]
         personal = row is not None or bool(said or disliked or genre_items)
-        return Profile(vector, leave_out, liked, disliked, said, genres, row, personal)
+        return Profile(vector, leave_out, liked, disliked, said, genres, how, genre_words, row, personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)
@@ -265,6 +276,8 @@ class Recommender:
             return Recommendations((), reason)
         scores[~allowed] = -np.inf
         best = top_k(scores[np.newaxis, :], min(k, int(allowed.sum())))[0]
+        if profile.genres:
+            best = self._with_stated_genres(best, scores, allowed, profile.genres)
         return Recommendations(tuple(
             Recommendation(self.catalog.items[i], float(scores[i])) for i in best
         ))
@@ -288,6 +301,21 @@ class Recommender:
         if profile.disliked:
             scores -= DISLIKED_GENRE_PENALTY * self._disliked_genre_share(profile)
         return scores
+
+    def _with_stated_genres(self, best: np.ndarray, scores: np.ndarray, allowed: np.ndarray,
+                            genres: list[str]) -> np.ndarray:
+        """Most of the list carries a stated genre (STATED_GENRE_SHARE of it) whenever at least
+        STATED_GENRE_POOL allowed items do: the best of them replace the weakest others."""
+        carries = np.any([self._genre_masks[g] for g in genres], axis=0)
+        pool = np.flatnonzero(allowed & carries)
+        need = int(np.ceil(STATED_GENRE_SHARE * len(best)))
+        if len(pool) < STATED_GENRE_POOL or carries[best].sum() >= need:
+            return best
+        chosen = [i for i in best if carries[i]]
+        extra = [i for i in pool[np.argsort(-scores[pool], kind="stable")] if i not in set(chosen)]
+        chosen += extra[:need - len(chosen)]
+        others = [i for i in best if not carries[i]][:len(best) - len(chosen)]
+        return np.array(sorted(chosen + others, key=lambda i: -scores[i]))
 
     def _co_rated(self, item: int) -> np.ndarray:
         """Cosine similarity of one item's raters to every item's (the dataset's ratings)."""
@@ -333,8 +361,7 @@ class Recommender:
         profile = self._profile(user)
         index = self.catalog.index(found.id)
         score = float(self._scores(profile)[index])
-        reasons = reasons_for(self, profile.vector, profile.liked, index, self._normalised(constraints),
-                              exclude_user=profile.model_row)
+        reasons = reasons_for(self, profile, index, self._normalised(constraints))
         return Explanation(found, score, tuple(reasons))
 
     def _disliked_genre_share(self, profile: Profile) -> np.ndarray:
@@ -351,6 +378,13 @@ class Recommender:
             if net > 0:
                 penalty = np.where(self._genre_masks[genre], np.maximum(penalty, net), penalty)
         return penalty
+
+
+def _how_liked(way: str) -> str:
+    """How a like is quoted back: "rating:<stars>", "button" (👍) or "said" (in words)."""
+    if way.startswith("rating:"):
+        return f"you rated it {way.split(':')[1]}/5"
+    return "you liked it (👍)" if way == "button" else "you said you like it"
 
 
 def _positive(k: object) -> int:
