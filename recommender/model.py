@@ -7,7 +7,9 @@ band, gender, occupation). A score is `user · item + item bias`.
 
 After training, the representations are computed once and scoring is plain
 NumPy, which also lets us score users the model has never seen: a new
-user's vector is folded in from the items and genres they like.
+user's vector is folded in from the items and genres they like, and a
+known user's trained vector is moved by a few BPR steps on the session's
+feedback (item representations fixed).
 """
 
 from __future__ import annotations
@@ -101,21 +103,16 @@ class HybridModel:
         return user_vectors @ self.item_vectors.T + self.item_biases
 
     def fold_in(self, liked: Sequence[int] = (), genre_items: Sequence[Sequence[int]] = (),
-                disliked: Sequence[int] = (), base: np.ndarray | None = None,
-                base_weight: int = 1) -> np.ndarray:
-        """A user vector from feedback, without retraining.
+                disliked: Sequence[int] = ()) -> np.ndarray:
+        """A new user's vector from what they said, without retraining.
 
-        Every piece of evidence counts once: the trained vector (`base`, when
-        the model knows the user) counts as the `base_weight` interactions it
-        was learned from, each liked item adds its representation, and each
-        stated genre adds the centroid of that genre's items ("I like
-        comedies" points at what comedy fans liked). Disliked items are then
-        subtracted, each at DISLIKE_WEIGHT of a like.
+        Every piece of evidence counts once: each liked item adds its
+        representation, and each stated genre adds the centroid of that
+        genre's items ("I like comedies" points at what comedy fans liked).
+        Disliked items are then subtracted, each at DISLIKE_WEIGHT of a like.
+        (A known user's vector is moved by `adapt_user` instead.)
         """
         parts, weights = [], []
-        if base is not None:
-            parts.append(base)
-            weights.append(max(base_weight, 1))
         for index in liked:
             parts.append(self.item_vectors[index])
             weights.append(1)

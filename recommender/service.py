@@ -40,7 +40,7 @@ class SessionWeights:
     deviations of the model's scores for that person."""
 
     stated_genre: float = 1.0  # added per share of the stated genres an item carries
-    said_similarity: float = 0.0  # times the standardised closeness to items liked in the session
+    said_similarity: float = 0.0  # known users: times the standardised closeness to session likes
     update_steps: int = 20  # BPR steps on a known user's vector (0: the trained vector as is)
     update_learning_rate: float = 0.05
     update_prior: float = 1.0  # pull back towards the trained vector
@@ -290,7 +290,8 @@ class Recommender:
         if profile.genres and w.stated_genre:
             share = np.mean([self._genre_masks[g] for g in profile.genres], axis=0)
             scores += w.stated_genre * share
-        if profile.said and w.said_similarity and w.learn:
+        if profile.said and profile.model_row is not None and w.said_similarity and w.learn:
+            # a known user's trained vector holds none of the session; a new user's fold-in does
             closeness = self._co_rated if w.co_rated else self.model.item_similarities
             similarity = np.mean([closeness(i) for i in profile.said], axis=0)
             scores += w.said_similarity * _standardise(similarity)

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from recommender import simulation
+from recommender import evaluation, simulation
 from recommender.constraints import Taste
 from recommender.feedback import FeedbackStore
 
@@ -47,14 +47,24 @@ def test_group_summary_table_and_json(recommender, store, tmp_path):
     for side in simulation.ARMS:
         assert len(group[side]["precision"]) == simulation.ROUNDS
         assert all(0 <= p <= 1 for p in group[side]["hit_rate"])
-    # re-rank only stores its own feedback, under its own identities
-    assert store.export("rerank_only:sim:196")["stored"] and store.export("loop:sim:196")["stored"]
+    # each group and arm stores its own feedback, under its own identities
+    assert store.export("test:rerank_only:sim:196")["stored"] and store.export("test:loop:sim:196")["stored"]
+    assert not store.export("test:static:sim:196")["stored"]
     validation = {"genre": [], "loop": [], "chosen": {"stated_genre": 1.0}}
-    results = {"known": group, "new": group, "weights": {"stated_genre": 1.0}, "validation": validation}
+    results = {"known": group, "known_latest": group, "new": group, "weights": {"stated_genre": 1.0},
+               "validation": validation}
     text = simulation.render(results, "test machine")
     assert "re-rank only P@5" in text and "round 3" in text
     simulation.write_json(results, tmp_path / "simulation.json")
     report = json.loads((tmp_path / "simulation.json").read_text())
-    for name in ("known_users", "new_users"):
+    for name in ("known_users", "known_latest_users", "new_users"):
         assert set(simulation.ARMS) <= set(report[name])
         assert report[name]["loop"] == group["loop"]["precision"]
+
+
+def test_latest_split_holds_out_each_users_latest_ratings(movielens):
+    earlier, latest = evaluation.latest_split(movielens.interactions, 0.2)
+    assert len(earlier) + len(latest) == len(movielens.interactions)
+    for user in (0, 5, 100):
+        first, last = earlier.timestamps[earlier.users == user], latest.timestamps[latest.users == user]
+        assert len(last) >= 0.2 * (len(first) + len(last)) - 1 and first.max() <= last.min()
