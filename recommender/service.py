@@ -39,10 +39,10 @@ class SessionWeights:
     `python -m recommender simulate`; docs/evaluation.md). Score units: standard
     deviations of the model's scores for that person."""
 
-    stated_genre: float = 1.0  # added per share of the stated genres an item carries
-    said_similarity: float = 0.0  # known users: times the standardised closeness to session likes
+    stated_genre: float = 0.5  # added per share of the stated genres an item carries
+    said_similarity: float = 0.25  # known users: times the standardised closeness to session likes
     update_steps: int = 20  # BPR steps on a known user's vector (0: the trained vector as is)
-    update_learning_rate: float = 0.05
+    update_learning_rate: float = 0.5
     update_prior: float = 1.0  # pull back towards the trained vector
     update_from_rejected: bool = False  # rejected items also move the vector (not only likes)
     rejected_similarity: float = 0.0  # times the standardised closeness to rejected items, taken off
