@@ -55,7 +55,7 @@ def _stated_genres(recommender: "Recommender", item: int, genre_words: dict[str,
     if not have:
         return []
     said = [genre_words[g] for g in have]
-    return [Reason("stated_genre", f"It is {' and '.join(have)}, and you said you like {' and '.join(said)}.",
+    return [Reason("stated_genre", f"Its genres include {' and '.join(have)}, and you said you like {' and '.join(said)}.",
                    {"genres": have, "said": said})]
 
 
