@@ -55,8 +55,8 @@ def _stated_genres(recommender: "Recommender", item: int, genre_words: dict[str,
     if not have:
         return []
     said = [genre_words[g] for g in have]
-    return [Reason("stated_genre", f"Its genres include {' and '.join(have)}, and you said you like {' and '.join(said)}.",
-                   {"genres": have, "said": said})]
+    text = f"Its genres include {' and '.join(have)}, and you said you like {' and '.join(said)}."
+    return [Reason("stated_genre", text, {"genres": have, "said": said})]
 
 
 def _closest_liked(recommender: "Recommender", liked: list[tuple[int, float | None]],

@@ -104,8 +104,8 @@ def _group(recommender: Recommender, store: FeedbackStore | None, people: list[P
            label: str) -> dict:
     """Every person through the three arms: static, the feedback loop, and re-rank only
     (the trained vector unchanged; rejected items removed and their genres down-weighted)."""
-    arms = {"static": recommender, "loop": recommender,
-            "rerank_only": recommender.with_weights(SessionWeights(**{**asdict(recommender.weights), "learn": False}))}
+    rerank = SessionWeights(**{**asdict(recommender.weights), "learn": False})
+    arms = {"static": recommender, "loop": recommender, "rerank_only": recommender.with_weights(rerank)}
     result: dict = {"users": len(people)}
     for arm, served in arms.items():
         hits = []
@@ -142,7 +142,8 @@ def known_setup(dataset: Dataset, ratings: Interactions, seed: int, threads: int
     return recommender, people
 
 
-def new_setup(dataset: Dataset, ratings: Interactions, seed: int, threads: int) -> tuple[Recommender, list[Person]]:
+def new_setup(dataset: Dataset, ratings: Interactions, seed: int,
+              threads: int) -> tuple[Recommender, list[Person]]:
     """A model without 10 % of the users in `ratings`; they start from their two most frequent genres."""
     others, held = user_split(ratings, 0.1, seed)
     visible = Dataset(dataset.catalog, dataset.users, others)
@@ -257,7 +258,8 @@ def render_validation(report: dict) -> str:
     genre = [[r["stated_genre"], *(f"{r[g][m]:.3f}" for g in ("known", "new")
                                    for m in ("carry_mean", "carry_at_least_4", "precision@5", "ndcg@5"))]
              for r in report["genre"]]
-    loop = [[r["stated_genre"], r["said_similarity"], r["update_steps"], r["update_learning_rate"], r["update_from_rejected"],
+    loop = [[r["stated_genre"], r["said_similarity"], r["update_steps"], r["update_learning_rate"],
+             r["update_from_rejected"],
              *(f"{r[g][a]:.3f}" for g in GROUPS for a in ARMS)] for r in report["loop"]]
     return "\n".join([
         tabulate(genre, headers=["genre weight", "known: of 5 carry it", "known: >= 4 of 5", "known P@5",

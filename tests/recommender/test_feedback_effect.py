@@ -129,4 +129,5 @@ def test_session_likes_reach_the_known_users_vector(recommender, model):
     moved, kept = (r._profile(Taste(user="196", liked=tuple(liked))).vector for r in (recommender, plain))
     assert np.array_equal(kept, model.user_vectors[recommender._model_rows["196"]])
     items = [recommender.catalog.index(i) for i in liked]
-    assert (model.score_vectors(moved[np.newaxis])[0, items] > model.score_vectors(kept[np.newaxis])[0, items]).all()
+    scores = model.score_vectors(np.stack([moved, kept]))
+    assert (scores[0, items] > scores[1, items]).all()
