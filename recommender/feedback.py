@@ -268,7 +268,7 @@ def _how(event: Event) -> str:
     """How a like was given: a rating, words ("<message>:said:<item>", actions/feedback.py), or 👍."""
     if event.kind == "rating":
         return f"rating:{event.rating:g}"
-    return "said" if event.client_event_id.split(":")[-2:-1] == ["said"] else "button"
+    return "said" if ":said:" in event.client_event_id else "button"  # the item part may hold ":"
 
 
 def _meaning(event: Event) -> str:

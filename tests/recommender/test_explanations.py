@@ -151,7 +151,7 @@ def test_likes_are_quoted_as_they_were_given(recommender, store):
     with the client event ids the bot's actions write ("<message>:<kind or said>:<item>")."""
     store.record("telegram:quote", "rating", "1", "m1:rating:1", rating=5)  # Toy Story, 5 stars
     store.record("telegram:quote", "like", "71", "m2:like:71")  # The Lion King, 👍
-    store.record("telegram:quote", "like", "95", "m3:said:95")  # Aladdin, "I like Aladdin"
+    store.record("telegram:quote", "like", "95", "m3:said:aladdin: the movie")  # "I like Aladdin: the movie"
     taste = store.feedback("telegram:quote").taste()
     assert taste.liked_how == ("rating:5", "button", "said")
     quoted = {}
