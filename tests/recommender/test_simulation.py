@@ -51,15 +51,18 @@ def test_group_summary_table_and_json(recommender, store, tmp_path):
     assert store.export("test:rerank_only:sim:196")["stored"] and store.export("test:loop:sim:196")["stored"]
     assert not store.export("test:static:sim:196")["stored"]
     validation = {"genre": [], "loop": [], "chosen": {"stated_genre": 1.0}}
+    bound = {"hits_added": 7, "static": [0.2, 0.1], "retrained": [0.2, 0.2]}
     results = {"known": group, "known_latest": group, "new": group, "weights": {"stated_genre": 1.0},
-               "validation": validation}
+               "validation": validation, "retrain_bound": bound}
     text = simulation.render(results, "test machine")
     assert "re-rank only P@5" in text and "round 3" in text
+    assert "all 7 round-1 hits" in text and "P@5 0.200 in rounds 2-3, against 0.150" in text
     simulation.write_json(results, tmp_path / "simulation.json")
     report = json.loads((tmp_path / "simulation.json").read_text())
     for name in ("known_users", "known_latest_users", "new_users"):
         assert set(simulation.ARMS) <= set(report[name])
         assert report[name]["loop"] == group["loop"]["precision"]
+    assert report["known_users_retrain_bound"] == bound
 
 
 def test_latest_split_holds_out_each_users_latest_ratings(movielens):
