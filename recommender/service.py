@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 import numpy as np
-import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 
 from recommender.catalog import Dataset, Item
@@ -45,8 +44,6 @@ class SessionWeights:
     update_learning_rate: float = 0.5
     update_prior: float = 1.0  # pull back towards the trained vector
     update_from_rejected: bool = False  # rejected items also move the vector (not only likes)
-    rejected_similarity: float = 0.0  # times the standardised closeness to rejected items, taken off
-    co_rated: bool = False  # neighbours of liked items by co-rating (True) or by the model (False)
     learn: bool = True  # False: feedback only removes and down-weights ("re-rank only")
 
 
@@ -292,13 +289,8 @@ class Recommender:
             scores += w.stated_genre * share
         if profile.said and profile.model_row is not None and w.said_similarity and w.learn:
             # a known user's trained vector holds none of the session; a new user's fold-in does
-            closeness = self._co_rated if w.co_rated else self.model.item_similarities
-            similarity = np.mean([closeness(i) for i in profile.said], axis=0)
+            similarity = np.mean([self.model.item_similarities(i) for i in profile.said], axis=0)
             scores += w.said_similarity * _standardise(similarity)
-        if profile.disliked and w.rejected_similarity and w.learn:
-            closeness = self._co_rated if w.co_rated else self.model.item_similarities
-            similarity = np.mean([closeness(i) for i in profile.disliked], axis=0)
-            scores -= w.rejected_similarity * _standardise(similarity)
         if profile.disliked:
             scores -= DISLIKED_GENRE_PENALTY * self._disliked_genre_share(profile)
         return scores
@@ -317,17 +309,6 @@ class Recommender:
         chosen += extra[:need - len(chosen)]
         others = [i for i in best if not carries[i]][:len(best) - len(chosen)]
         return np.array(sorted(chosen + others, key=lambda i: -scores[i]))
-
-    def _co_rated(self, item: int) -> np.ndarray:
-        """Cosine similarity of one item's raters to every item's (the dataset's ratings)."""
-        if not hasattr(self, "_raters"):
-            inter = self.dataset.interactions
-            matrix = sp.csc_matrix((np.ones(len(inter), np.float32), (inter.users, inter.items)),
-                                   shape=(len(self.dataset.users), len(self.catalog)))
-            norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=0)).ravel()) + 1e-9
-            self._raters = matrix.multiply(1.0 / norms).tocsc()
-        column = self._raters[:, item]
-        return np.asarray((self._raters.T @ column).todense()).ravel()
 
     def similar_items(self, item: str, k: int = 10) -> Recommendations:
         k = _positive(k)
