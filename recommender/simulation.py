@@ -238,7 +238,7 @@ def _stating_top_genre(dataset: Dataset, recommender: Recommender, people: list[
         if start.user is not None:  # known: their top genre among the ratings the model saw
             items = inter.items[inter.users == dataset.user_index(start.user)]
         else:  # new: the genre they rate most (what they would say first)
-            items = np.array([dataset.catalog.index(i) for i in hidden])
+            items = np.array(sorted(dataset.catalog.index(i) for i in hidden))  # not set order: ties
         stated.append((who, Taste(user=start.user, genres=_top_genres(dataset, items, 1)), hidden))
     return stated
 
