@@ -61,3 +61,25 @@ class ALS:
 
     def scores(self, users: np.ndarray) -> np.ndarray:
         return self.model.user_factors[users] @ self.model.item_factors.T
+
+
+class EASE:
+    """Steck's EASE: a closed-form item-item linear model (the diagonal held at 0).
+
+    B = I - P / diag(P) with P = (X^T X + λI)^-1; a user's scores are their row times B.
+    """
+
+    def __init__(self, regularization: float = 250.0) -> None:
+        self.regularization = regularization
+
+    def fit(self, train: sp.csr_matrix) -> "EASE":
+        self.train = train.tocsr().astype(np.float64)
+        gram = (self.train.T @ self.train).toarray()
+        gram[np.diag_indices_from(gram)] += self.regularization
+        inverse = np.linalg.inv(gram)
+        self.weights = -inverse / np.diag(inverse)[np.newaxis, :]
+        np.fill_diagonal(self.weights, 0.0)
+        return self
+
+    def scores(self, users: np.ndarray) -> np.ndarray:
+        return np.asarray(self.train[users] @ self.weights)

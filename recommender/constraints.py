@@ -88,7 +88,9 @@ class Taste:
     user: a user id the model was trained on, whose vector is the starting
     point (absent for someone new). liked / disliked / exclude: items (ids
     or titles); excluded items (seen, already shown) are never recommended.
-    genres: genres they said they like.
+    genres: genres they said they like, in their words.
+    liked_how: per liked item, how they said it: "said" (in words), "button"
+    (👍) or "rating:<stars>"; missing entries count as "said".
     """
 
     liked: tuple[str, ...] = ()
@@ -96,6 +98,7 @@ class Taste:
     disliked: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     user: str | None = None
+    liked_how: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _normalise(self)

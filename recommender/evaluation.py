@@ -40,6 +40,17 @@ def random_split(
     return interactions.subset(~test), interactions.subset(test)
 
 
+def latest_split(interactions: Interactions, fraction: float) -> tuple[Interactions, Interactions]:
+    """Per user, their latest `fraction` of ratings (by timestamp) held out: (earlier, latest)."""
+    order = np.lexsort((interactions.timestamps, interactions.users))
+    counts = np.bincount(interactions.users)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    position = np.empty(len(order), dtype=int)
+    position[order] = np.arange(len(order)) - starts[interactions.users[order]]
+    latest = position >= np.ceil((1 - fraction) * counts[interactions.users])
+    return interactions.subset(~latest), interactions.subset(latest)
+
+
 def user_split(
     interactions: Interactions, held_out_fraction: float, seed: int
 ) -> tuple[Interactions, Interactions]:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
-from recommender.baselines import ALS, ItemKNN, Popularity
+from recommender.baselines import ALS, EASE, ItemKNN, Popularity
 from recommender.catalog import Dataset, Interactions
 from recommender.constraints import Taste
 from recommender.evaluation import (evaluate, ndcg_at_k, precision_at_k, random_split,
@@ -64,7 +64,8 @@ def compare_models(dataset: Dataset, train: Interactions, test: Interactions,
 
     started = time.perf_counter()
     record("popularity", Popularity().fit(train_m).scores, {}, started)
-    for name, factory, grid in (("item-knn", ItemKNN, space.knn), ("implicit-als", ALS, space.als)):
+    for name, factory, grid in (("item-knn", ItemKNN, space.knn), ("implicit-als", ALS, space.als),
+                                ("ease", EASE, space.ease)):
         params, _ = tune_baseline(factory, grid, fit_m, valid_m)
         started = time.perf_counter()
         record(name, factory(**params).fit(train_m).scores, params, started)

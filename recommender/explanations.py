@@ -15,7 +15,7 @@ import numpy as np
 from recommender.constraints import Constraints
 
 if TYPE_CHECKING:
-    from recommender.service import Recommender
+    from recommender.service import Profile, Recommender
 
 CLOSEST_LIKED = 3
 # How to say that two items share a feature; other features read
@@ -36,24 +36,31 @@ class Reason:
     evidence: dict = field(default_factory=dict)
 
 
-def reasons_for(
-    recommender: "Recommender",
-    user_vector: np.ndarray,
-    liked: list[tuple[int, float | None]],
-    item: int,
-    constraints: Constraints,
-    exclude_user: int | None,
-) -> list[Reason]:
+def reasons_for(recommender: "Recommender", profile: "Profile", item: int,
+                constraints: Constraints) -> list[Reason]:
+    """What they asked, what they said they like, what they liked, and what similar people rated."""
     reasons = [
-        *_closest_liked(recommender, liked, item),
         *_matches_request(recommender, item, constraints),
+        *_stated_genres(recommender, item, profile.genre_words),
+        *_closest_liked(recommender, profile.liked, profile.how, item),
         *_like_requested(recommender, item, constraints),
-        *_similar_users(recommender, user_vector, item, exclude_user),
+        *_similar_users(recommender, profile.vector, item, profile.model_row),
     ]
     return reasons or [_overall(recommender, item)]
 
 
-def _closest_liked(recommender: "Recommender", liked: list[tuple[int, float | None]], item: int) -> list[Reason]:
+def _stated_genres(recommender: "Recommender", item: int, genre_words: dict[str, str]) -> list[Reason]:
+    """"You said you like westerns", in their word, for each stated genre the item has."""
+    have = [g for g in genre_words if g in recommender.catalog.genres_of(recommender.catalog.items[item])]
+    if not have:
+        return []
+    said = [genre_words[g] for g in have]
+    text = f"Its genres include {' and '.join(have)}, and you said you like {' and '.join(said)}."
+    return [Reason("stated_genre", text, {"genres": have, "said": said})]
+
+
+def _closest_liked(recommender: "Recommender", liked: list[tuple[int, float | None]],
+                   how: dict[int, str], item: int) -> list[Reason]:
     catalog = recommender.catalog
     similarity = recommender.model.item_similarities(item)
     candidates = [(i, r) for i, r in liked if i != item and similarity[i] > 0]
@@ -64,9 +71,9 @@ def _closest_liked(recommender: "Recommender", liked: list[tuple[int, float | No
     reasons = [Reason(
         "similar_to_liked",
         "It is close to what you liked: "
-        + ", ".join(f"{catalog.items[i].label} ({_how_liked(r)})" for i, r in closest) + ".",
-        {"liked": [{"item": catalog.items[i].id, "rating": r, "similarity": float(similarity[i])}
-                   for i, r in closest]},
+        + ", ".join(f"{catalog.items[i].label} ({how.get(i, _how_liked(r))})" for i, r in closest) + ".",
+        {"liked": [{"item": catalog.items[i].id, "rating": r, "how": how.get(i, _how_liked(r)),
+                    "similarity": float(similarity[i])} for i, r in closest]},
     )]
     for i, _ in closest:
         other = catalog.items[i]
@@ -83,7 +90,7 @@ def _closest_liked(recommender: "Recommender", liked: list[tuple[int, float | No
 
 
 def _how_liked(rating: float | None) -> str:
-    return "you said you like it" if rating is None else f"you rated it {rating:g}"
+    return "you said you like it" if rating is None else f"you rated it {rating:g}/5"
 
 
 def _matches_request(recommender: "Recommender", item: int, constraints: Constraints) -> list[Reason]:
@@ -96,16 +103,25 @@ def _matches_request(recommender: "Recommender", item: int, constraints: Constra
     )
     if not genres and not in_range:
         return []
-    said = []
+    asked, got = [], []
     if genres:
-        said.append(" and ".join(genres))
+        asked.append(" and ".join(genres))
+        got.append(" and ".join(genres))
     if in_range:
-        said.append(f"from {target.year}")
+        asked.append(_years(constraints.year_from, constraints.year_to))
+        got.append(f"from {target.year}")
     return [Reason(
         "matches_request",
-        f"It is what you asked for: {', '.join(said)}.",
+        f"You asked for {', '.join(asked)}: it is {' '.join(got)}.",
         {"genres": genres, "year": target.year if in_range else None},
     )]
+
+
+def _years(start: int | None, end: int | None) -> str:
+    """A year range as they would say it: "1990s", "1985-1990", "from 1990", "up to 1990"."""
+    if start is not None and end is not None:
+        return f"{start}s" if start % 10 == 0 and end == start + 9 else f"{start}-{end}"
+    return f"from {start}" if start is not None else f"up to {end}"
 
 
 def _like_requested(recommender: "Recommender", item: int, constraints: Constraints) -> list[Reason]:

@@ -100,12 +100,14 @@ class UserFeedback:
     disliked: tuple[str, ...] = ()
     seen: tuple[str, ...] = ()
     shown: tuple[str, ...] = ()
+    liked_how: tuple[str, ...] = ()  # per liked item: "said", "button" or "rating:<stars>"
 
     def taste(self, liked: Sequence[str] = (), genres: Sequence[str] = (), user: str | None = None) -> Taste:
-        """This feedback, plus what the conversation says now, as the recommender's Taste.
-        `user` overrides the recommender id (a dataset user, in simulations)."""
+        """This feedback, plus what the conversation says now (in words), as the recommender's
+        Taste. `user` overrides the recommender id (a dataset user, in simulations)."""
         return Taste(user=user or self.recommender_id, liked=self.liked + tuple(liked), genres=tuple(genres),
-                     disliked=self.disliked, exclude=self.seen + self.shown)
+                     disliked=self.disliked, exclude=self.seen + self.shown,
+                     liked_how=self.liked_how + ("said",) * len(tuple(liked)))
 
 
 @dataclass(frozen=True)
@@ -206,10 +208,15 @@ class FeedbackStore:
                 return UserFeedback(None)
             events = session.scalars(select(Event).where(Event.user_id == user.id).order_by(Event.id)).all()
             groups: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": [], "shown": []}
+            how: dict[str, str] = {}  # the latest way each liked item was liked
             for event in events:
-                groups[_meaning(event)].append(event.item_id)
-            return UserFeedback(user.recommender_id,
-                                **{k: tuple(dict.fromkeys(v)) for k, v in groups.items()})
+                meaning = _meaning(event)
+                groups[meaning].append(event.item_id)
+                if meaning == "liked":
+                    how[event.item_id] = _how(event)
+            grouped = {k: tuple(dict.fromkeys(v)) for k, v in groups.items()}
+            return UserFeedback(user.recommender_id, **grouped,
+                                liked_how=tuple(how[item] for item in grouped["liked"]))
 
     def export(self, identity: str) -> dict:
         """Everything stored about one person, as JSON-ready data."""
@@ -255,6 +262,13 @@ class FeedbackStore:
             except IntegrityError:  # created concurrently
                 user = session.scalar(select(ChatUser).where(ChatUser.identity == identity))
         return user
+
+
+def _how(event: Event) -> str:
+    """How a like was given: a rating, words ("<message>:said:<item>", actions/feedback.py), or 👍."""
+    if event.kind == "rating":
+        return f"rating:{event.rating:g}"
+    return "said" if ":said:" in event.client_event_id else "button"  # the item part may hold ":"
 
 
 def _meaning(event: Event) -> str:

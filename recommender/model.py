@@ -7,7 +7,9 @@ band, gender, occupation). A score is `user · item + item bias`.
 
 After training, the representations are computed once and scoring is plain
 NumPy, which also lets us score users the model has never seen: a new
-user's vector is folded in from the items and genres they like.
+user's vector is folded in from the items and genres they like, and a
+known user's trained vector is moved by a few BPR steps on the session's
+feedback (item representations fixed).
 """
 
 from __future__ import annotations
@@ -101,21 +103,16 @@ class HybridModel:
         return user_vectors @ self.item_vectors.T + self.item_biases
 
     def fold_in(self, liked: Sequence[int] = (), genre_items: Sequence[Sequence[int]] = (),
-                disliked: Sequence[int] = (), base: np.ndarray | None = None,
-                base_weight: int = 1) -> np.ndarray:
-        """A user vector from feedback, without retraining.
+                disliked: Sequence[int] = ()) -> np.ndarray:
+        """A new user's vector from what they said, without retraining.
 
-        Every piece of evidence counts once: the trained vector (`base`, when
-        the model knows the user) counts as the `base_weight` interactions it
-        was learned from, each liked item adds its representation, and each
-        stated genre adds the centroid of that genre's items ("I like
-        comedies" points at what comedy fans liked). Disliked items are then
-        subtracted, each at DISLIKE_WEIGHT of a like.
+        Every piece of evidence counts once: each liked item adds its
+        representation, and each stated genre adds the centroid of that
+        genre's items ("I like comedies" points at what comedy fans liked).
+        Disliked items are then subtracted, each at DISLIKE_WEIGHT of a like.
+        (A known user's vector is moved by `adapt_user` instead.)
         """
         parts, weights = [], []
-        if base is not None:
-            parts.append(base)
-            weights.append(max(base_weight, 1))
         for index in liked:
             parts.append(self.item_vectors[index])
             weights.append(1)
@@ -129,6 +126,30 @@ class HybridModel:
         if len(disliked):
             share = len(disliked) / (total + len(disliked))
             vector = vector - DISLIKE_WEIGHT * share * self.item_vectors[np.asarray(disliked)].mean(axis=0)
+        return vector.astype(np.float32)
+
+    def adapt_user(self, base: np.ndarray, liked: Sequence[int] = (), disliked: Sequence[int] = (),
+                   steps: int = 20, learning_rate: float = 0.05, prior: float = 1.0,
+                   negatives: int = 50, seed: int = 0) -> np.ndarray:
+        """A known user's vector moved by session feedback: BPR gradient steps on the user
+        embedding alone (item representations fixed), with a Gaussian prior centred on
+        the trained vector (MAP). Pairs: each liked item above each rejected item and
+        above `negatives` sampled items; each rejected item below the sampled items."""
+        liked, disliked = np.asarray(liked, dtype=int), np.asarray(disliked, dtype=int)
+        if not (len(liked) or len(disliked)):
+            return base.astype(np.float32)
+        sampled = np.random.default_rng(seed).choice(len(self.item_biases), negatives, replace=False)
+        pairs = [(i, j) for i in liked for j in (*disliked, *sampled) if i != j]
+        pairs += [(j, d) for d in disliked for j in sampled if j != d]
+        better, worse = (np.array(side) for side in zip(*pairs))
+        difference = self.item_vectors[better] - self.item_vectors[worse]  # (pairs, dims)
+        bias = self.item_biases[better] - self.item_biases[worse]
+        vector = base.astype(np.float64).copy()
+        for _ in range(steps):
+            margin = difference @ vector + bias
+            weight = 1.0 / (1.0 + np.exp(margin))  # sigma(-margin): how wrong each pair is
+            gradient = weight @ difference / len(pairs) - prior * (vector - base)
+            vector += learning_rate * gradient
         return vector.astype(np.float32)
 
     def item_similarities(self, item: int) -> np.ndarray:

@@ -12,6 +12,7 @@ empty `Recommendations` whose `reason` says why.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -26,8 +27,24 @@ from recommender.titles import GenreVocabulary, TitleIndex, title_key
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
-DISLIKED_GENRE_PENALTY = 0.5
-SAID_SIMILARITY_WEIGHT = 0.0  # in standard deviations of the scores, per share of dislikes
+DISLIKED_GENRE_PENALTY = 0.5  # in standard deviations of the scores, per share of dislikes
+# A stated genre fills at least this share of a list when the pool has enough unseen items of it.
+STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
+
+
+@dataclass(frozen=True)
+class SessionWeights:
+    """How much what a person says in a session steers the list (chosen on validation,
+    `python -m recommender simulate`; docs/evaluation.md). Score units: standard
+    deviations of the model's scores for that person."""
+
+    stated_genre: float = 0.5  # added per share of the stated genres an item carries
+    said_similarity: float = 0.25  # known users: times the standardised closeness to session likes
+    update_steps: int = 20  # BPR steps on a known user's vector (0: the trained vector as is)
+    update_learning_rate: float = 0.5
+    update_prior: float = 1.0  # pull back towards the trained vector
+    update_from_rejected: bool = False  # rejected items also move the vector (not only likes)
+    learn: bool = True  # False: feedback only removes and down-weights ("re-rank only")
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,9 @@ class Profile:
     liked: list[tuple[int, float | None]]  # (item index, rating or None when said)
     disliked: list[int]
     said: list[int]  # items liked in conversation or feedback (not dataset history)
+    genres: list[str]  # genres they said they like (catalog names)
+    how: dict[int, str]  # liked item -> how they told us, in words fit to quote
+    genre_words: dict[str, str]  # stated genre (catalog name) -> the word they used
     model_row: int | None  # the user's row in the model, when it was trained on them
     personal: bool  # False: nothing to go on but popularity
 
@@ -83,8 +103,10 @@ class Explanation:
 
 
 class Recommender:
-    def __init__(self, dataset: Dataset, model: HybridModel, neighbours: int = 50) -> None:
+    def __init__(self, dataset: Dataset, model: HybridModel, neighbours: int = 50,
+                 weights: SessionWeights = SessionWeights()) -> None:
         self.dataset = dataset
+        self.weights = weights
         self.catalog = dataset.catalog
         self.model = model
         self.neighbours = neighbours
@@ -104,6 +126,12 @@ class Recommender:
             g: np.array([g in self.catalog.genres_of(i) for i in self.catalog.items])
             for g in self.catalog.genres
         }
+
+    def with_weights(self, weights: SessionWeights) -> "Recommender":
+        """The same recommender (sharing data and model) with other session weights."""
+        other = copy.copy(self)
+        other.weights = weights
+        return other
 
     # ---- lookups -------------------------------------------------------
     def find_item(self, reference: str) -> Item:
@@ -147,23 +175,36 @@ class Recommender:
         row = self._model_rows.get(user.user) if user.user else None
         leave_out: list[int] = []
         liked: list[tuple[int, float | None]] = []
-        history_size = 0
         if row is not None and self.dataset.has_user(user.user):
             inter = self.dataset.interactions
             history = self._history[self.dataset.user_index(user.user)]
             leave_out += inter.items[history].tolist()
-            history_size = len(history)
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
                       if inter.ratings[r] >= LIKE_THRESHOLD]
+        how = {i: f"you rated it {r:g}/5" for i, r in liked}
         said = [self._index(ref) for ref in user.liked]
+        ways = list(user.liked_how) + ["said"] * (len(said) - len(user.liked_how))
+        stars = {i: float(way.split(":")[1]) for i, way in zip(said, ways) if way.startswith("rating:")}
+        how.update((i, _how_liked(way)) for i, way in zip(said, ways))
         disliked = [self._index(ref) for ref in user.disliked]
-        genre_items = [self._genre_centroid_items(self.find_genre(g)) for g in user.genres]
-        base = self.model.user_vectors[row] if row is not None else None
-        vector = self.model.fold_in(said, genre_items, disliked, base, base_weight=history_size or len(said))
+        genre_words = {}
+        for word in user.genres:
+            genre_words.setdefault(self.find_genre(word), word)
+        genres = list(genre_words)
+        genre_items = [self._genre_centroid_items(g) for g in genres]
+        learn = self.weights.learn
+        if row is not None:  # a known user: their trained vector, moved by the session's feedback
+            w = self.weights
+            vector = self.model.adapt_user(self.model.user_vectors[row], said if learn else (),
+                                           disliked if learn and w.update_from_rejected else (),
+                                           w.update_steps, w.update_learning_rate, w.update_prior)
+        else:
+            vector = self.model.fold_in(said if learn else (), genre_items,
+                                        disliked if learn else ())
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
-        liked += [(i, None) for i in said]
+        liked += [(i, stars.get(i)) for i in said]
         personal = row is not None or bool(said or disliked or genre_items)
-        return Profile(vector, leave_out, liked, disliked, said, row, personal)
+        return Profile(vector, leave_out, liked, disliked, said, genres, how, genre_words, row, personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)
@@ -212,12 +253,7 @@ class Recommender:
         profile = self._profile(user)
         if require_taste and not profile.personal and constraints == Constraints():
             raise NothingToGoOn("Tell me at least one genre or title you like.")
-        scores = self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64)
-        if profile.disliked:
-            scores -= DISLIKED_GENRE_PENALTY * scores.std() * self._disliked_genre_share(profile)
-        if profile.said and SAID_SIMILARITY_WEIGHT:
-            similarity = np.mean([self.model.item_similarities(i) for i in profile.said], axis=0)
-            scores = _standardise(scores) + SAID_SIMILARITY_WEIGHT * _standardise(similarity)
+        scores = self._scores(profile)
         leave_out = list(profile.leave_out)
         if constraints.similar_to:
             seeds = [self._index(r) for r in constraints.similar_to]
@@ -237,9 +273,42 @@ class Recommender:
             return Recommendations((), reason)
         scores[~allowed] = -np.inf
         best = top_k(scores[np.newaxis, :], min(k, int(allowed.sum())))[0]
+        if profile.genres:
+            best = self._with_stated_genres(best, scores, allowed, profile.genres)
         return Recommendations(tuple(
             Recommendation(self.catalog.items[i], float(scores[i])) for i in best
         ))
+
+    def _scores(self, profile: Profile) -> np.ndarray:
+        """The model's scores for the profile (standardised), steered by the session:
+        stated genres lifted, neighbours of liked items pulled up, disliked genres down."""
+        scores = _standardise(self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64))
+        w = self.weights
+        if profile.genres and w.stated_genre:
+            share = np.mean([self._genre_masks[g] for g in profile.genres], axis=0)
+            scores += w.stated_genre * share
+        if profile.said and profile.model_row is not None and w.said_similarity and w.learn:
+            # a known user's trained vector holds none of the session; a new user's fold-in does
+            similarity = np.mean([self.model.item_similarities(i) for i in profile.said], axis=0)
+            scores += w.said_similarity * _standardise(similarity)
+        if profile.disliked:
+            scores -= DISLIKED_GENRE_PENALTY * self._disliked_genre_share(profile)
+        return scores
+
+    def _with_stated_genres(self, best: np.ndarray, scores: np.ndarray, allowed: np.ndarray,
+                            genres: list[str]) -> np.ndarray:
+        """Most of the list carries a stated genre (STATED_GENRE_SHARE of it) whenever at least
+        STATED_GENRE_POOL allowed items do: the best of them replace the weakest others."""
+        carries = np.any([self._genre_masks[g] for g in genres], axis=0)
+        pool = np.flatnonzero(allowed & carries)
+        need = int(np.ceil(STATED_GENRE_SHARE * len(best)))
+        if len(pool) < STATED_GENRE_POOL or carries[best].sum() >= need:
+            return best
+        chosen = [i for i in best if carries[i]]
+        extra = [i for i in pool[np.argsort(-scores[pool], kind="stable")] if i not in set(chosen)]
+        chosen += extra[:need - len(chosen)]
+        others = [i for i in best if not carries[i]][:len(best) - len(chosen)]
+        return np.array(sorted(chosen + others, key=lambda i: -scores[i]))
 
     def similar_items(self, item: str, k: int = 10) -> Recommendations:
         k = _positive(k)
@@ -259,8 +328,7 @@ class Recommender:
                            float(self.mean_ratings[index]) if count else None, count)
 
     def score(self, user: str | Taste, item: str) -> float:
-        vector = self._profile(user).vector
-        return float(self.model.score_vectors(vector[np.newaxis, :])[0, self._index(item)])
+        return float(self._scores(self._profile(user))[self._index(item)])
 
     def compare(self, user: str | Taste, first: str, second: str) -> Comparison:
         a, b = self.item_details(first), self.item_details(second)
@@ -274,9 +342,8 @@ class Recommender:
         found = self.find_item(item)
         profile = self._profile(user)
         index = self.catalog.index(found.id)
-        score = float(self.model.score_vectors(profile.vector[np.newaxis, :])[0, index])
-        reasons = reasons_for(self, profile.vector, profile.liked, index, self._normalised(constraints),
-                              exclude_user=profile.model_row)
+        score = float(self._scores(profile)[index])
+        reasons = reasons_for(self, profile, index, self._normalised(constraints))
         return Explanation(found, score, tuple(reasons))
 
     def _disliked_genre_share(self, profile: Profile) -> np.ndarray:
@@ -293,6 +360,13 @@ class Recommender:
             if net > 0:
                 penalty = np.where(self._genre_masks[genre], np.maximum(penalty, net), penalty)
         return penalty
+
+
+def _how_liked(way: str) -> str:
+    """How a like is quoted back: "rating:<stars>", "button" (👍) or "said" (in words)."""
+    if way.startswith("rating:"):
+        return f"you rated it {way.split(':')[1]}/5"
+    return "you liked it (👍)" if way == "button" else "you said you like it"
 
 
 def _positive(k: object) -> int:

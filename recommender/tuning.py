@@ -54,6 +54,7 @@ class SearchSpace:
         {"factors": f, "regularization": r, "alpha": a}
         for f in (32, 64, 128) for r in (1.0, 10.0, 30.0) for a in (1.0, 2.0)
     )
+    ease: Sequence[dict] = tuple({"regularization": r} for r in (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0))
 
     @classmethod
     def quick(cls) -> "SearchSpace":
@@ -62,6 +63,7 @@ class SearchSpace:
             max_epochs=4, epoch_step=2,
             knn=({"neighbours": 50},),
             als=({"factors": 16, "regularization": 1.0, "alpha": 1.0},),
+            ease=({"regularization": 200.0},),
         )
 
 

@@ -12,7 +12,7 @@ from recommender import experiment
 from recommender.tuning import SearchSpace
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ("lightfm-hybrid", "lightfm-cf", "popularity", "item-knn", "implicit-als")
+MODELS = ("lightfm-hybrid", "lightfm-cf", "popularity", "item-knn", "implicit-als", "ease")
 METRICS = ("precision@5", "recall@5", "ndcg@5", "precision@10", "recall@10", "ndcg@10", "coverage@10")
 
 
@@ -36,7 +36,7 @@ def test_report_has_every_model_and_metric_on_one_split(report, movielens):
 
 def test_learned_models_beat_popularity_even_when_tiny(report):
     data, _ = report
-    for name in ("item-knn", "implicit-als", "lightfm-hybrid"):
+    for name in ("item-knn", "implicit-als", "ease", "lightfm-hybrid"):
         assert data["models"][name]["ndcg@5"] > data["models"]["popularity"]["ndcg@5"], name
 
 

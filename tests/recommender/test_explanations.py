@@ -57,6 +57,9 @@ def check_reason(reason, recommender, movielens, item_id, liked: dict[str, float
         assert reason.evidence["similarity"] == pytest.approx(similarity[index]) and similarity[index] > 0
         assert reason.evidence["rank"] == int((similarity > similarity[index]).sum())
         assert movielens.catalog.get(reason.evidence["seed"]).title in constraints.similar_to
+    elif reason.kind == "stated_genre":
+        assert set(reason.evidence["genres"]) <= set(item.values("genre"))
+        assert all(word in reason.text for word in reason.evidence["said"])
     elif reason.kind == "overall_rating":
         rows = movielens.interactions.items == index
         assert reason.evidence["ratings"] == int(rows.sum())
@@ -141,3 +144,35 @@ def test_something_like_a_title_is_explained_by_its_closeness(recommender, movie
         for reason in explanation.reasons:
             check_reason(reason, recommender, movielens, rec.item.id, {},
                          Constraints(similar_to=("Groundhog Day",)))
+
+
+def test_likes_are_quoted_as_they_were_given(recommender, store):
+    """A button rating, a 👍 and a title said in words, through the real feedback store
+    with the client event ids the bot's actions write ("<message>:<kind or said>:<item>")."""
+    store.record("telegram:quote", "rating", "1", "m1:rating:1", rating=5)  # Toy Story, 5 stars
+    store.record("telegram:quote", "like", "71", "m2:like:71")  # The Lion King, 👍
+    store.record("telegram:quote", "like", "95", "m3:said:aladdin: the movie")  # "I like Aladdin: the movie"
+    taste = store.feedback("telegram:quote").taste()
+    assert taste.liked_how == ("rating:5", "button", "said")
+    quoted = {}
+    for rec in recommender.recommend(taste, k=10).items:
+        for reason in recommender.explain(taste, rec.item.id).reasons:
+            if reason.kind == "similar_to_liked":
+                quoted.update((e["item"], e["how"]) for e in reason.evidence["liked"])
+                for entry in reason.evidence["liked"]:
+                    assert entry["how"] in reason.text
+    assert quoted.get("1") == "you rated it 5/5"
+    assert quoted.get("71") == "you liked it (👍)"
+    assert quoted.get("95") == "you said you like it"
+
+
+def test_a_new_persons_why_combines_request_stated_genre_and_similar_people(recommender, movielens):
+    taste = Taste(genres=("westerns",))
+    wanted = Constraints(year_from=1990, year_to=1999)
+    top = recommender.recommend(taste, 1, wanted).items[0].item
+    reasons = {r.kind: r for r in recommender.explain(taste, top.id, wanted).reasons}
+    assert "You asked for 1990s" in reasons["matches_request"].text
+    assert "you said you like westerns" in reasons["stated_genre"].text
+    assert "similar_users" in reasons
+    for reason in reasons.values():
+        check_reason(reason, recommender, movielens, top.id, {}, wanted)

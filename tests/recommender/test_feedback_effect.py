@@ -5,6 +5,7 @@ import pytest
 
 from recommender.constraints import Constraints, Taste
 from recommender.errors import InvalidRequest
+from recommender.service import SessionWeights
 
 USER = "196"
 
@@ -78,3 +79,55 @@ def test_explanations_for_feedback_cite_what_they_liked(recommender):
     similar = next(r for r in reasons if r.kind == "similar_to_liked")
     assert similar.evidence["liked"][0]["item"] == "1"
     assert "you said you like it" in similar.text
+
+
+def _carrying(recommender, taste, genre, constraints=Constraints(), k=5):
+    found = recommender.recommend(taste, k, constraints).items
+    return sum(genre in recommender.catalog.genres_of(r.item) for r in found)
+
+
+@pytest.mark.parametrize("user", [None, "196", "13"])
+@pytest.mark.parametrize("genre, years", [("westerns", (1990, 1999)), ("horror", (None, None)),
+                                          ("musical", (None, None)), ("documentary", (1990, 1999))])
+def test_a_stated_genre_fills_most_of_the_next_five(recommender, movielens, user, genre, years):
+    """Whenever at least 10 unseen items of the genre satisfy the constraints, >= 4 of 5 carry it."""
+    name = recommender.find_genre(genre)
+    wanted = Constraints(year_from=years[0], year_to=years[1])
+    seen = set(recommender._profile(user).leave_out) if user else set()
+    matching = np.flatnonzero(recommender._candidates(Constraints(genres=(name,), year_from=years[0],
+                                                                  year_to=years[1])))
+    if len(set(matching.tolist()) - seen) < 10:
+        pytest.skip("fewer than 10 unseen items match")
+    assert _carrying(recommender, Taste(user=user, genres=(genre,)), name, wanted) >= 4
+
+
+def test_a_disliked_genre_stays_out_while_a_liked_one_leads(recommender):
+    taste = Taste(genres=("comedy",), disliked=("scream", "halloween: the curse of michael myers"))
+    found = recommender.recommend(taste, 10).items
+    assert sum("Comedy" in recommender.catalog.genres_of(r.item) for r in found) >= 8
+    assert not any("Horror" in recommender.catalog.genres_of(r.item) for r in found)
+
+
+def test_the_bpr_update_moves_a_known_user_towards_likes_and_away_from_rejections(recommender, model):
+    row = recommender._model_rows["196"]
+    base = model.user_vectors[row]
+    before = model.score_vectors(base[np.newaxis])[0]
+    liked = [int(i) for i in np.argsort(before)[:3]]  # items the model ranks lowest for them
+    rejected = [int(i) for i in np.argsort(-before)[:3]]  # and highest
+    vector = model.adapt_user(base, liked, rejected, steps=20, learning_rate=0.5, prior=1.0)
+    after = model.score_vectors(vector[np.newaxis])[0]
+    assert (after[liked] > before[liked]).all() and (after[rejected] < before[rejected]).all()
+    rank = lambda scores, items: np.mean([(scores > scores[i]).sum() for i in items])
+    assert rank(after, liked) < rank(before, liked) and rank(after, rejected) > rank(before, rejected)
+    # with nothing said, the trained vector stays as it is
+    assert np.array_equal(model.adapt_user(base), base)
+
+
+def test_session_likes_reach_the_known_users_vector(recommender, model):
+    liked = ["1", "71", "95"]
+    plain = recommender.with_weights(SessionWeights(update_steps=0))
+    moved, kept = (r._profile(Taste(user="196", liked=tuple(liked))).vector for r in (recommender, plain))
+    assert np.array_equal(kept, model.user_vectors[recommender._model_rows["196"]])
+    items = [recommender.catalog.index(i) for i in liked]
+    scores = model.score_vectors(np.stack([moved, kept]))
+    assert (scores[0, items] > scores[1, items]).all()
