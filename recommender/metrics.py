@@ -19,8 +19,10 @@ worker counts its children's tasks through PROMETHEUS_MULTIPROC_DIR.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import time
 from typing import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
@@ -55,8 +57,10 @@ class QueueDepth:
         yield family
 
 
-def serve(port: int, collectors: Iterable = ()) -> None:
-    """Serve this process's metrics (and its prefork children's) on `port`."""
+def serve(port: int, collectors: Iterable = (), attempts: int = 20) -> None:
+    """Serve this process's metrics (and its prefork children's) on `port`. A port still held
+    by a process that is going away (a restarted worker's last children) is retried for a
+    few seconds; metrics never stop the process."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
@@ -66,8 +70,16 @@ def serve(port: int, collectors: Iterable = ()) -> None:
         registry = REGISTRY
     for collector in collectors:
         registry.register(collector)
-    start_http_server(port, addr=os.environ.get("CHATREC_METRICS_ADDR", "127.0.0.1"), registry=registry)
-    log.info("metrics on port %d", port)
+    for attempt in range(attempts):
+        try:
+            start_http_server(port, addr=os.environ.get("CHATREC_METRICS_ADDR", "127.0.0.1"), registry=registry)
+            log.info("metrics on port %d", port)
+            return
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                log.error("cannot serve metrics on port %d: %s", port, error)
+                return
+            time.sleep(0.5)
 
 
 def port_from_environment() -> int | None:

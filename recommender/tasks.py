@@ -143,9 +143,6 @@ def _queue_depth(queue: str) -> int:
 def _set_up_worker(instance: Any = None, **_: Any) -> None:
     """An interactive worker loads the served model as it starts (0.45 s here), not in the
     first task; in the parent process, so that prefork children start with it."""
-    port = metrics.port_from_environment()
-    if port:
-        metrics.serve(port, [metrics.QueueDepth((INTERACTIVE, LEARNING), _queue_depth)])
     if INTERACTIVE in _queues(instance.app if instance is not None else app):
         try:
             served.recommender()
@@ -157,10 +154,15 @@ _beating: list[heartbeat.Beating] = []
 
 
 @signals.worker_ready.connect
-def _start_heartbeat(sender: Any = None, **_: Any) -> None:
+def _start_heartbeat_and_metrics(sender: Any = None, **_: Any) -> None:
+    """Once the pool has started (prefork children do not inherit the metrics socket)."""
     board = heartbeat.board_for(app)
     if board is not None:
         _beating.append(heartbeat.Beating(board, _queues(app), sender.hostname).start())
+    port = metrics.port_from_environment()
+    if port:  # in the background: a port still held by a worker going away is retried
+        threading.Thread(target=metrics.serve, name="metrics", daemon=True,
+                         args=(port, [metrics.QueueDepth((INTERACTIVE, LEARNING), _queue_depth)])).start()
 
 
 @signals.worker_shutdown.connect

@@ -32,9 +32,21 @@ def genres_and_year(movielens: Dataset, item_id: str) -> tuple[set[str], int]:
     return set(movielens.catalog.genres_of(item)), item.year
 
 
+def metrics_page(port: int, wait: float = 15.0) -> str:
+    """A process's /metrics page (a restarted worker may take a moment to serve it)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def metric(port: int, name: str) -> float:
     """The value of one sample (name with labels, as exposed) on a process's /metrics page."""
-    for line in requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+    for line in metrics_page(port).splitlines():
         if line.startswith(name + " "):
             return float(line.split()[-1])
     return 0.0
@@ -281,7 +293,7 @@ def test_workers_and_action_server_serve_prometheus_metrics(chat: Chat) -> None:
     assert metric(chat.stack.metrics_port(0), 'chatrec_call_seconds_count{outcome="ok",task="recommend"}') >= 1
     assert metric(chat.stack.metrics_port(1), 'chatrec_task_seconds_count{task="chatrec.recommend"}') >= 1
     for port in (chat.stack.metrics_port(1), chat.stack.metrics_port(2)):
-        page = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        page = metrics_page(port)
         assert 'chatrec_queue_depth{queue="interactive"}' in page and 'chatrec_queue_depth{queue="learning"}' in page
 
 
