@@ -295,7 +295,7 @@ def test_recommend_answers_at_normal_speed_while_a_retrain_runs(tmp_path, moviel
         assert state.holder() is not None, "the retrain ended before the calls did: make SLOW slower"
         print(f"recommend median {statistics.median(quiet) * 1000:.0f} ms quiet, "
               f"{statistics.median(during) * 1000:.0f} ms during a retrain")
-        assert statistics.median(during) < max(3 * statistics.median(quiet), 0.25)
+        assert statistics.median(during) < max(3 * statistics.median(quiet), 0.5)
     finally:
         stack.stop()
         learner.process.kill()  # no need to wait for the fit (its lease runs out)
