@@ -60,15 +60,16 @@ def default_app() -> Celery:
 
 
 class _Liveness:
-    """Whether an interactive worker beats, asked at most every HEARTBEAT_CACHE_SECONDS per app."""
+    """Whether an interactive worker beats, asked at most every HEARTBEAT_CACHE_SECONDS per
+    broker (keyed by where its heartbeats live, not by app object: ids are reused)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._known: dict[int, tuple[float, bool]] = {}
-        self._boards: dict[int, object] = {}
+        self._known: dict[tuple, tuple[float, bool]] = {}
+        self._boards: dict[tuple, object] = {}
 
     def alive(self, app: Celery) -> bool:
-        key = id(app)
+        key = (app.conf.broker_url, str((app.conf.broker_transport_options or {}).get("data_folder_in")))
         now = time.monotonic()
         with self._lock:
             checked, answer = self._known.get(key, (-1e9, True))

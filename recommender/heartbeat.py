@@ -54,9 +54,17 @@ class FileBoard:
     def alive(self, queue: str) -> bool:
         oldest = time.time() - STALE_SECONDS
         try:
-            return any(path.stat().st_mtime >= oldest for path in (self.folder / queue).iterdir())
-        except FileNotFoundError:  # no worker ever beat, or it was removed meanwhile
+            paths = list((self.folder / queue).iterdir())
+        except FileNotFoundError:  # no worker ever beat
             return False
+        return any(_modified(path) >= oldest for path in paths)
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:  # a worker that stopped cleanly removed it meanwhile
+        return 0.0
 
 
 def board_for(app: Celery) -> RedisBoard | FileBoard | None:
