@@ -162,6 +162,38 @@ NEGATIVE_WORDS = re.compile(r"\b(don'?t|do not|doesn'?t|not|never|no more|hate|d
                             r"avoid|without|except|sick of|tired of)\b")
 
 
+LIKING_VERBS = re.compile(r"\b(love|adore|enjoy|like|(?:am|'m|are|'re) into|(?:am|'m|are|'re) a (?:big |huge )?fan of"
+                          r"|(?:am|'m) crazy about|dig|prefer)\b")
+
+
+def liking_phrases(tracker: Tracker) -> dict[str, str]:
+    """How each genre of the latest message was stated, in the person's words, for reasons
+    that quote them: "I really love westerns" -> {"Western": "love westerns"}."""
+    text = str(tracker.latest_message.get("text") or "")
+    found = {}
+    for entity in entities(tracker, "genre"):
+        start, end, value = entity.get("start"), entity.get("end"), str(entity.get("value", "")).strip()
+        verbs = LIKING_VERBS.findall(text[:start].lower()) if start is not None and end is not None else []
+        if verbs and value:
+            verb = re.sub(r"^(?:am|'m|'re) ", "are ", verbs[-1])
+            found[str(entity["value"])] = f"{verb} {text[start:end]}"
+    return found
+
+
+def stated_genres(tracker: Tracker) -> dict:
+    """The genres the person said they like and how they said it, as task arguments."""
+    return {"genres": tracker.get_slot("liked_genres") or [],
+            "genre_phrases": tracker.get_slot("genre_phrases") or {}}
+
+
+def noted_genres(tracker: Tracker, genres: list[str]) -> dict:
+    """Slot values after the person says they like `genres`: added to the liked genres, each
+    with the phrase of the latest message (the last one said wins)."""
+    liked = list(dict.fromkeys((tracker.get_slot("liked_genres") or []) + genres))
+    phrases = {**(tracker.get_slot("genre_phrases") or {}), **liking_phrases(tracker)}
+    return {"liked_genres": liked, "genre_phrases": {g: p for g, p in phrases.items() if g in liked}}
+
+
 def is_negative(text: str) -> bool:
     """Whether a stated taste is a dislike ("I don't like musicals")."""
     return bool(NEGATIVE_WORDS.search(text.lower()))

@@ -108,7 +108,7 @@ class ActionNotePreference(Action):
             return [SlotSet("liked_genres", liked),
                     SlotSet("constraints", {**request, "exclude_genres": avoided,
                                             "genres": [g for g in request["genres"] if g not in genres]})]
-        return [SlotSet("liked_genres", list(dict.fromkeys(liked + genres)))]
+        return [SlotSet(name, value) for name, value in context.noted_genres(tracker, genres).items()]
 
 
 class ActionStartOver(Action):
@@ -151,8 +151,7 @@ class ValidateTasteForm(FormValidationAction):
             return {"taste": "anything"}
         genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
         if genres:
-            liked = list(dict.fromkeys((tracker.get_slot("liked_genres") or []) + genres))
-            return {"taste": genres[0], "liked_genres": liked}
+            return {"taste": genres[0], **context.noted_genres(tracker, genres)}
         if titles and await record(dispatcher, tracker, "like", titles[0], event="said") is not None:
             return {"taste": titles[0]}
         dispatcher.utter_message(text="I didn't catch a genre or a title there.")

@@ -36,7 +36,7 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
 
 async def fetch_page(tracker: Tracker, request: dict, request_id: str) -> dict:
     return await calls.run("recommend", tracker.sender_id, k=PAGE, constraints=request,
-                           genres=tracker.get_slot("liked_genres") or [], request_id=request_id,
+                           **context.stated_genres(tracker), request_id=request_id,
                            require_taste=tracker.get_slot("taste") != "anything",
                            made_at=context.message_time(tracker))
 
@@ -133,7 +133,7 @@ class ActionWhy(Action):
         if item is None:
             return []
         found = await about_item(dispatcher, "explain", identity=tracker.sender_id, item=item.reference,
-                           constraints=context.request(tracker), genres=tracker.get_slot("liked_genres") or [])
+                           constraints=context.request(tracker), **context.stated_genres(tracker))
         if found is None:
             return []
         reasons = " ".join(reason["text"] for reason in found["reasons"])
@@ -171,7 +171,7 @@ class ActionCompare(Action):
             dispatcher.utter_message(text="Which two should I compare? For example: \"Fargo or Heat?\"")
             return []
         found = await about_item(dispatcher, "compare", identity=tracker.sender_id, first=pair[0],
-                           second=pair[1], genres=tracker.get_slot("liked_genres") or [])
+                           second=pair[1], **context.stated_genres(tracker))
         if found is None:
             return []
         rated = [{**item, "note": replies.rating_text(item["mean_rating"], item["ratings"])} for item in found["items"]]

@@ -91,6 +91,8 @@ class Taste:
     genres: genres they said they like, in their words.
     liked_how: per liked item, how they said it: "said" (in words), "button"
     (👍) or "rating:<stars>"; missing entries count as "said".
+    genres_how: per stated genre, how they said it ("love westerns"); missing
+    or empty entries count as "like <genre>".
     """
 
     liked: tuple[str, ...] = ()
@@ -99,6 +101,7 @@ class Taste:
     exclude: tuple[str, ...] = ()
     user: str | None = None
     liked_how: tuple[str, ...] = ()
+    genres_how: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _normalise(self)

@@ -41,7 +41,7 @@ def reasons_for(recommender: "Recommender", profile: "Profile", item: int,
     """What they asked, what they said they like, what they liked, and what similar people rated."""
     reasons = [
         *_matches_request(recommender, item, constraints),
-        *_stated_genres(recommender, item, profile.genre_words),
+        *_stated_genres(recommender, item, profile.genre_words, profile.genre_phrases),
         *_closest_liked(recommender, profile.liked, profile.how, item),
         *_like_requested(recommender, item, constraints),
         *_similar_users(recommender, profile.vector, item, profile.model_row),
@@ -49,13 +49,14 @@ def reasons_for(recommender: "Recommender", profile: "Profile", item: int,
     return reasons or [_overall(recommender, item)]
 
 
-def _stated_genres(recommender: "Recommender", item: int, genre_words: dict[str, str]) -> list[Reason]:
-    """"You said you like westerns", in their word, for each stated genre the item has."""
+def _stated_genres(recommender: "Recommender", item: int, genre_words: dict[str, str],
+                   genre_phrases: dict[str, str]) -> list[Reason]:
+    """"You said you love westerns", in their words, for each stated genre the item has."""
     have = [g for g in genre_words if g in recommender.catalog.genres_of(recommender.catalog.items[item])]
     if not have:
         return []
-    said = [genre_words[g] for g in have]
-    text = f"Its genres include {' and '.join(have)}, and you said you like {' and '.join(said)}."
+    said = [genre_phrases[g] for g in have]
+    text = f"Its genres include {' and '.join(have)}, and you said you {' and '.join(said)}."
     return [Reason("stated_genre", text, {"genres": have, "said": said})]
 
 

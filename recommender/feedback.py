@@ -102,10 +102,12 @@ class UserFeedback:
     shown: tuple[str, ...] = ()
     liked_how: tuple[str, ...] = ()  # per liked item: "said", "button" or "rating:<stars>"
 
-    def taste(self, liked: Sequence[str] = (), genres: Sequence[str] = (), user: str | None = None) -> Taste:
+    def taste(self, liked: Sequence[str] = (), genres: Sequence[str] = (), user: str | None = None,
+              genres_how: Sequence[str] = ()) -> Taste:
         """This feedback, plus what the conversation says now (in words), as the recommender's
         Taste. `user` overrides the recommender id (a dataset user, in simulations)."""
         return Taste(user=user or self.recommender_id, liked=self.liked + tuple(liked), genres=tuple(genres),
+                     genres_how=tuple(genres_how),
                      disliked=self.disliked, exclude=self.seen + self.shown,
                      liked_how=self.liked_how + ("said",) * len(tuple(liked)))
 

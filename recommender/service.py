@@ -57,6 +57,7 @@ class Profile:
     genres: list[str]  # genres they said they like (catalog names)
     how: dict[int, str]  # liked item -> how they told us, in words fit to quote
     genre_words: dict[str, str]  # stated genre (catalog name) -> the word they used
+    genre_phrases: dict[str, str]  # stated genre (catalog name) -> how they said it ("love westerns")
     model_row: int | None  # the user's row in the model, when it was trained on them
     personal: bool  # False: nothing to go on but popularity
 
@@ -187,9 +188,11 @@ class Recommender:
         stars = {i: float(way.split(":")[1]) for i, way in zip(said, ways) if way.startswith("rating:")}
         how.update((i, _how_liked(way)) for i, way in zip(said, ways))
         disliked = [self._index(ref) for ref in user.disliked]
-        genre_words = {}
-        for word in user.genres:
+        genre_words, genre_phrases = {}, {}
+        phrases = list(user.genres_how) + [""] * (len(user.genres) - len(user.genres_how))
+        for word, phrase in zip(user.genres, phrases):
             genre_words.setdefault(self.find_genre(word), word)
+            genre_phrases.setdefault(self.find_genre(word), phrase or f"like {word}")
         genres = list(genre_words)
         genre_items = [self._genre_centroid_items(g) for g in genres]
         learn = self.weights.learn
@@ -204,7 +207,8 @@ class Recommender:
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
         liked += [(i, stars.get(i)) for i in said]
         personal = row is not None or bool(said or disliked or genre_items)
-        return Profile(vector, leave_out, liked, disliked, said, genres, how, genre_words, row, personal)
+        return Profile(vector, leave_out, liked, disliked, said, genres, how, genre_words, genre_phrases, row,
+                       personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)

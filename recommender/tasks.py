@@ -209,19 +209,21 @@ def _list(found: Recommendations) -> dict:
     return {"items": [{**_item(r.item), "score": r.score} for r in found.items], "reason": found.reason}
 
 
-def taste_for(identity: str, liked: list[str] | tuple = (), genres: list[str] | tuple = ()) -> Taste:
-    """Stored feedback plus what the conversation says now."""
-    return served.store().feedback(identity).taste(liked, genres)
+def taste_for(identity: str, liked: list[str] | tuple = (), genres: list[str] | tuple = (),
+              genre_phrases: dict | None = None) -> Taste:
+    """Stored feedback plus what the conversation says now (genres, with how they were said)."""
+    phrases = genre_phrases or {}
+    return served.store().feedback(identity).taste(liked, genres, genres_how=[phrases.get(g, "") for g in genres])
 
 
 @app.task(name="chatrec.recommend", **WRITES)
 @answers
 def recommend(identity: str, k: int = 5, constraints: dict | None = None, liked: list | tuple = (),
               genres: list | tuple = (), request_id: str | None = None, require_taste: bool = True,
-              made_at: float | None = None) -> dict:
+              made_at: float | None = None, genre_phrases: dict | None = None) -> dict:
     """Top k for this person; with a request id, the items shown are remembered
     (so "more" never repeats them)."""
-    found = served.recommender().recommend(taste_for(identity, liked, genres), k,
+    found = served.recommender().recommend(taste_for(identity, liked, genres, genre_phrases), k,
                                            Constraints(**(constraints or {})), require_taste)
     if request_id and found.items:
         try:
@@ -247,8 +249,10 @@ def details(item: str) -> dict:
 
 @app.task(name="chatrec.compare")
 @answers
-def compare(identity: str, first: str, second: str, genres: list | tuple = ()) -> dict:
-    result = served.recommender().compare(taste_for(identity, genres=genres), first, second)
+def compare(identity: str, first: str, second: str, genres: list | tuple = (),
+            genre_phrases: dict | None = None) -> dict:
+    result = served.recommender().compare(taste_for(identity, genres=genres, genre_phrases=genre_phrases),
+                                          first, second)
     return {"items": [{**_item(d.item), "mean_rating": d.mean_rating, "ratings": d.ratings, "score": s}
                       for d, s in ((result.first, result.scores[0]), (result.second, result.scores[1]))],
             "preferred": result.preferred.id}
@@ -256,8 +260,9 @@ def compare(identity: str, first: str, second: str, genres: list | tuple = ()) -
 
 @app.task(name="chatrec.explain")
 @answers
-def explain(identity: str, item: str, constraints: dict | None = None, genres: list | tuple = ()) -> dict:
-    result = served.recommender().explain(taste_for(identity, genres=genres), item,
+def explain(identity: str, item: str, constraints: dict | None = None, genres: list | tuple = (),
+            genre_phrases: dict | None = None) -> dict:
+    result = served.recommender().explain(taste_for(identity, genres=genres, genre_phrases=genre_phrases), item,
                                           Constraints(**(constraints or {})))
     return {"item": _item(result.item), "score": result.score,
             "reasons": [{"kind": r.kind, "text": r.text, "evidence": r.evidence} for r in result.reasons]}

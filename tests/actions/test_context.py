@@ -90,3 +90,26 @@ def test_negative_tastes() -> None:
 
 def test_message_id_is_stable() -> None:
     assert context.message_id(tracker("hi")) == "m1"
+
+
+def spanned(text: str, words: str, value: str) -> dict:
+    start = text.index(words)
+    return {"entity": "genre", "value": value, "start": start, "end": start + len(words)}
+
+
+def test_how_a_genre_was_stated_is_kept() -> None:
+    text = "I really love westerns and I'm into comedies"
+    said = tracker(text, [spanned(text, "westerns", "Western"), spanned(text, "comedies", "Comedy")],
+                   intent="inform_preference")
+    assert context.liking_phrases(said) == {"Western": "love westerns", "Comedy": "are into comedies"}
+    noted = context.noted_genres(said, ["Western", "Comedy"])
+    assert noted == {"liked_genres": ["Western", "Comedy"],
+                     "genre_phrases": {"Western": "love westerns", "Comedy": "are into comedies"}}
+    # later, "I like dramas": the earlier phrases stay, the new genre gets its own
+    later = tracker("I like dramas", [spanned("I like dramas", "dramas", "Drama")], intent="inform_preference",
+                    liked_genres=noted["liked_genres"], genre_phrases=noted["genre_phrases"])
+    assert context.noted_genres(later, ["Drama"])["genre_phrases"] == {
+        "Western": "love westerns", "Comedy": "are into comedies", "Drama": "like dramas"}
+    assert context.stated_genres(later) == {"genres": ["Western", "Comedy"],
+                                            "genre_phrases": {"Western": "love westerns",
+                                                              "Comedy": "are into comedies"}}

@@ -124,6 +124,16 @@ def test_why_cites_items_the_user_liked(chat: Chat, movielens: Dataset) -> None:
     assert cited, why
 
 
+def test_why_quotes_how_a_genre_was_stated(chat: Chat, movielens: Dataset) -> None:
+    sender = new_sender()
+    assert "Got it" in texts(chat.say(sender, "I really love westerns"))
+    shown = shown_ids(chat.say(sender, "any good movies from the nineties?"))
+    westerns = [n for n, item in enumerate(shown) if "Western" in movielens.catalog.genres_of(movielens.catalog.get(item))]
+    assert len(westerns) >= 4, shown
+    why = texts(chat.say(sender, f"why the {('first', 'second', 'third', 'fourth', 'fifth')[westerns[0]]} one?"))
+    assert "you said you love westerns" in why, why
+
+
 def test_seen_it_and_not_for_me_leave_the_next_answer(chat: Chat) -> None:
     sender = new_sender()
     first = shown_ids(chat.say(sender, "recommend a thriller"))

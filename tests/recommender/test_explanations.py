@@ -176,3 +176,12 @@ def test_a_new_persons_why_combines_request_stated_genre_and_similar_people(reco
     assert "similar_users" in reasons
     for reason in reasons.values():
         check_reason(reason, recommender, movielens, top.id, {}, wanted)
+
+
+def test_a_stated_genre_is_quoted_with_the_verb_they_used(recommender, movielens):
+    taste = Taste(genres=("Western", "comedies"), genres_how=("love westerns", "are into comedies"))
+    top = recommender.recommend(taste, 1, Constraints(genres=("western",))).items[0].item
+    stated = next(r for r in recommender.explain(taste, top.id).reasons if r.kind == "stated_genre")
+    assert "you said you love westerns" in stated.text
+    assert stated.evidence["said"][0] == "love westerns"
+    check_reason(stated, recommender, movielens, top.id, {}, Constraints())

@@ -89,6 +89,9 @@ def test_every_task_answers(stack):
     assert comparison["preferred"] in {"100", "6"} and len(comparison["items"]) == 2
     explanation = stack.call("explain", me, found["items"][0]["id"])
     assert explanation["reasons"] and explanation["item"]["id"] == found["items"][0]["id"]
+    quoted = stack.call("explain", me, found["items"][0]["id"], genres=["Comedy"],
+                        genre_phrases={"Comedy": "love comedies"})
+    assert any("you said you love comedies" in r["text"] for r in quoted["reasons"])
 
 
 def test_feedback_changes_the_next_answer(stack):
