@@ -11,20 +11,21 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from chatrec import settings
 from actions import outbox
-from recommender import artifacts, metrics, settings
+from recommender import artifacts, metrics
 from recommender.client import ServiceUnavailable, call
 
 log = logging.getLogger(__name__)
 
 # One thread per conversation waiting on the recommender; more conversations than this queue up.
-WAITING = ThreadPoolExecutor(max_workers=int(os.environ.get("CHATREC_ACTION_THREADS", "64")),
+WAITING = ThreadPoolExecutor(max_workers=settings.current().action_threads,
                              thread_name_prefix="recommender-call")
 
 
 def timeout() -> float:
     """Seconds to wait for a live worker (CHATREC_TASK_TIMEOUT, default 5)."""
-    return float(os.environ.get("CHATREC_TASK_TIMEOUT", "5"))
+    return settings.current().task_timeout
 
 
 def _call_then_flush(task: str, args: tuple, kwargs: dict) -> dict:
@@ -64,10 +65,10 @@ async def forget(identity: str) -> dict | None:
 
 def vocabulary() -> dict:
     """How the served catalog is spoken of: item nouns, its genre word, its years."""
-    return artifacts.read_vocabulary(settings.dataset_name())
+    return artifacts.read_vocabulary(settings.current().dataset)
 
 
 def popular(k: int, exclude: set[str] = frozenset()) -> list[dict]:
     """Well-liked popular items from the served model's files, without a worker."""
-    return [item for item in artifacts.read_popular(settings.dataset_name())
+    return [item for item in artifacts.read_popular(settings.current().dataset)
             if item["id"] not in exclude][:k]

@@ -74,13 +74,34 @@ def requested_years(tracker: Tracker, vocabulary: dict) -> tuple[int, int] | Non
     return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
 
 
+def _phrase_key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def genre_values(tracker: Tracker, vocabulary: dict) -> list[str]:
+    """Genre entities, each widened by a word next to it when that makes a genre the catalog
+    knows and the entity alone is not one ("a film noir": the NLU may tag only "film")."""
+    text = str(tracker.latest_message.get("text") or "")
+    known = {_phrase_key(phrase) for phrase in vocabulary.get("genre_phrases") or []}
+    found = []
+    for entity in entities(tracker, "genre"):
+        value, start, end = str(entity.get("value", "")).strip(), entity.get("start"), entity.get("end")
+        if known and start is not None and end is not None and _phrase_key(value) not in known:
+            before, after = text[:start].split()[-1:], text[end:].split()[:1]
+            wider = [" ".join(before + [text[start:end]]), " ".join([text[start:end]] + after)]
+            value = next((w for w in wider if _phrase_key(w) in known), value)
+        if value:
+            found.append(value)
+    return list(dict.fromkeys(found))
+
+
 def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     """The request so far, refined by the latest message: new kinds of constraint are added
     ("a comedy" -> "from the 90s"), a new genre replaces the old ones unless the message
     adds to them ("also romantic"), a new year range or "like X" replaces the old one."""
     current = request(tracker)
     text = str(tracker.latest_message.get("text") or "").lower()
-    genres = values(tracker, "genre")
+    genres = genre_values(tracker, vocabulary)
     if genres:
         keep = any(f" {word} " in f" {text} " for word in KEEP_WORDS)
         current["genres"] = list(dict.fromkeys((current["genres"] if keep else []) + genres))

@@ -17,7 +17,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Callable
 
-from recommender import settings
+from chatrec import settings
 from recommender.client import ServiceUnavailable
 from recommender.errors import RecommenderError
 
@@ -26,7 +26,7 @@ _flushing = threading.Lock()  # one flush at a time in this process
 
 
 def _path() -> Path:
-    return settings.state_dir() / "outbox.sqlite3"
+    return settings.current().state_folder() / "outbox.sqlite3"
 
 
 def _connect() -> sqlite3.Connection:

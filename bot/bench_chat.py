@@ -35,8 +35,9 @@ from pathlib import Path
 import aiohttp
 from tabulate import tabulate
 
+from chatrec import settings
 from bot.stack import RASA_MODELS, ROOT, Stack, child_environment, rasa, wait_for_http, write_endpoints
-from recommender import artifacts, settings
+from recommender import artifacts
 from recommender.bench import machine, write_section
 from recommender.localstack import RedisServer, environment, free_port
 
@@ -207,7 +208,7 @@ def bench_retrain(folder: Path, users: int, turns: int) -> dict:
 
     folder.mkdir(parents=True, exist_ok=True)
     models = folder / "models"  # a copy: the forced retrain may promote a version
-    shutil.copytree(artifacts.models_dir() / settings.dataset_name(), models / settings.dataset_name(),
+    shutil.copytree(artifacts.models_dir() / settings.current().dataset, models / settings.current().dataset,
                     ignore=shutil.ignore_patterns("decisions.jsonl"))
     env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(models),
            "CHATREC_METRICS_PORT_BASE": "0", "CHATREC_RETRAIN_AFTER": "1000000"}
@@ -216,7 +217,7 @@ def bench_retrain(folder: Path, users: int, turns: int) -> dict:
     try:
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
-            store = FeedbackStore(settings.database_url())
+            store = FeedbackStore(settings.current().database_url)
             store.migrate()
             app = caller_app(env)
         stack.start_workers()
@@ -349,7 +350,7 @@ def main() -> None:
     args = parser.parse_args()
     if not any(RASA_MODELS.glob("*.tar.gz")):
         sys.exit("no trained bot: run `make train` first")
-    folder = settings.state_dir() / "bench-chat"  # logs stay here for a look afterwards
+    folder = settings.current().state_folder() / "bench-chat"  # logs stay here for a look afterwards
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     if args.retrain:

@@ -8,22 +8,14 @@ priority, learning), the action server and Rasa.
 
 Embedded defaults need no server: the Celery broker is the filesystem, the
 feedback store and the tracker store are SQLite files under .state/, the
-lock store is in memory. Configuration (environment):
-
-| variable | default | example |
-|---|---|---|
-| CHATREC_TRACKER_STORE_URL | sqlite:///<state>/tracker.sqlite3 | postgresql://rasa@db:5432/rasa |
-| CHATREC_LOCK_STORE_URL | (in memory: one Rasa process) | redis://redis:6379/2 |
-| CHATREC_RASA_PORT / CHATREC_ACTIONS_PORT | 5005 / 5055 | |
-| CHATREC_METRICS_PORT_BASE | 9810: Prometheus metrics of the action server (9810), interactive worker (9811), learning worker (9812); 0: off | |
-
-plus the recommender's CHATREC_* variables (recommender/settings.py).
+lock store is in memory. Configuration: chatrec/settings.py (the README's table).
 Stopping the command stops every process it started.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import signal
 import subprocess
@@ -36,8 +28,8 @@ from urllib.parse import urlparse
 import yaml
 from sqlalchemy.engine import make_url
 
+from chatrec import settings
 from bot import catalog_nlu
-from recommender import settings
 from recommender.celeryconfig import INTERACTIVE, LEARNING
 from recommender.datasets import load_dataset
 from recommender.localstack import Worker, descendants, running
@@ -53,7 +45,7 @@ LEARNING_NICE = 19  # a fit takes whatever CPU conversations leave
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
     """What every process of the stack runs with: offline models, the repo importable."""
-    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+    return {**os.environ, "PYTHONPATH": str(ROOT), **settings.OFFLINE,
             "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning",
             **(extra or {})}
 
@@ -91,15 +83,15 @@ def lock_store_config(url: str) -> tuple[dict, dict[str, str]]:
 
 def write_endpoints(actions_port: int, folder: Path | None = None) -> tuple[Path, dict[str, str]]:
     """Write the endpoints file for this environment; returns it and the variables it needs."""
-    tracker_url = (os.environ.get("CHATREC_TRACKER_STORE_URL")
-                   or f"sqlite:///{settings.state_dir() / 'tracker.sqlite3'}")
-    tracker, secrets = tracker_store_config(tracker_url)
+    config = settings.current()
+    config.state_folder()
+    tracker, secrets = tracker_store_config(config.tracker_store_url)
     endpoints = {"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
                  "tracker_store": tracker}
-    if os.environ.get("CHATREC_LOCK_STORE_URL"):
-        endpoints["lock_store"], lock_secrets = lock_store_config(os.environ["CHATREC_LOCK_STORE_URL"])
+    if config.lock_store_url:
+        endpoints["lock_store"], lock_secrets = lock_store_config(config.lock_store_url)
         secrets.update(lock_secrets)
-    path = (folder or settings.state_dir()) / "endpoints.yml"
+    path = (folder or config.state_dir) / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return path, secrets
 
@@ -112,7 +104,7 @@ def rasa(*args: str) -> list[str]:
 def train_rasa(config: Path, out: Path) -> Path:
     """Catalog NLU data (bot/catalog_nlu.py), then `rasa train` on bot/ (Rasa skips the
     training when nothing changed since the newest model in `out`)."""
-    catalog_nlu.write(load_dataset(settings.dataset_name()))
+    catalog_nlu.write(load_dataset(settings.current().dataset))
     subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain"),
                         "--data", str(BOT / "data"), "--out", str(out)),
                    cwd=ROOT, env=child_environment(), check=True)
@@ -121,7 +113,7 @@ def train_rasa(config: Path, out: Path) -> Path:
 
 def train_missing() -> Path:
     """Train the recommender and the Rasa model when they are missing or out of date."""
-    subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.dataset_name(), "train", "--if-missing"],
+    subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.current().dataset, "train", "--if-missing"],
                    cwd=ROOT, env=child_environment(), check=True)
     return train_rasa(BOT / "config.yml", RASA_MODELS)
 
@@ -148,10 +140,11 @@ class Stack:
     def __init__(self, env: dict[str, str] | None = None, logs: Path | None = None,
                  actions_port: int | None = None) -> None:
         self.env = child_environment(env)
-        self.logs = logs or settings.state_dir() / "logs"
+        self.logs = logs or settings.current().state_folder() / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.actions_port = actions_port or int(os.environ.get("CHATREC_ACTIONS_PORT", "5055"))
-        self.metrics_base = int(self.env.get("CHATREC_METRICS_PORT_BASE", "9810") or 0)
+        self.config = settings.Settings.from_environ(self.env)  # what the children will read
+        self.actions_port = actions_port or self.config.actions_port
+        self.metrics_base = self.config.metrics_port_base
         self.worker: Worker | None = None
         self.learner: Worker | None = None
         self.actions: subprocess.Popen | None = None
@@ -187,7 +180,7 @@ class Stack:
     def start_server(self, model: Path, port: int, endpoints: Path, secrets: dict[str, str]) -> None:
         """`rasa run` with the REST channel and the HTTP API, in the background. With a Redis
         lock store, CHATREC_RASA_WORKERS > 1 runs that many server processes on the port."""
-        workers = self.env.get("CHATREC_RASA_WORKERS", "1")
+        workers = str(self.config.rasa_workers)
         self.rasa = subprocess.Popen(
             rasa("run", "--model", str(model), "--endpoints", str(endpoints), "--port", str(port),
                  "--enable-api", "--credentials", str(BOT / "credentials.yml")),
@@ -235,8 +228,8 @@ def _stop(process: subprocess.Popen | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.stack", description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["shell", "interactive", "serve", "train"])
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CHATREC_RASA_PORT", "5005")))
-    parser.add_argument("--conversation-id", default=f"shell:{os.environ.get('USER', 'me')}",
+    parser.add_argument("--port", type=int, default=settings.current().rasa_port)
+    parser.add_argument("--conversation-id", default=f"shell:{getpass.getuser()}",
                         help="who you are in `shell` mode (your feedback is kept under this id)")
     parser.add_argument("--model", type=Path,
                         help="a trained Rasa model (file or folder) to use instead of training what is missing")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import os
 from collections import OrderedDict
 from typing import Any, NamedTuple, Optional
 
@@ -25,6 +24,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import Session
+
+from chatrec import settings
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class ConversationStore(SQLTrackerStore):
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._handed_out: OrderedDict[str, _Cached] = OrderedDict()  # taken from the cache, not saved yet
         self._cache_size = (cache_size if cache_size is not None
-                            else int(os.environ.get("CHATREC_TRACKER_CACHE", DEFAULT_CACHE_SIZE)))  # 0: no cache
+                            else settings.current().tracker_cache)  # 0: no cache
 
     def _stored(self, session: Session, sender_id: str) -> _Stored:
         events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import sys
 from typing import Awaitable, Callable
 
+from chatrec import settings
 from bot.stack import Stack, train_missing, write_endpoints
 from channels.rasa_client import rasa_url
 
@@ -17,15 +17,15 @@ def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:
     """Run `serve(rasa_url)` until Ctrl-C; start and stop the worker, actions and Rasa around it."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
-    if os.environ.get("CHATREC_RASA_URL"):
-        _run(serve(os.environ["CHATREC_RASA_URL"]))
+    if settings.current().rasa_url:  # a Rasa somewhere else: start nothing
+        _run(serve(settings.current().rasa_url))
         return
     model = train_missing()
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
         signal.signal(stop_signal, lambda *_: sys.exit(0))
     stack = Stack()
     endpoints, secrets = write_endpoints(stack.actions_port)
-    port = int(os.environ.get("CHATREC_RASA_PORT", "5005"))
+    port = settings.current().rasa_port
     try:
         stack.start_workers()
         stack.start_actions()

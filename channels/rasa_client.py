@@ -4,10 +4,11 @@ with timeouts, and one error for "the bot cannot answer right now"."""
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 
 import httpx
+
+from chatrec import settings
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class BotUnavailable(Exception):
 
 
 def rasa_url() -> str:
-    return os.environ.get("CHATREC_RASA_URL", f"http://127.0.0.1:{os.environ.get('CHATREC_RASA_PORT', '5005')}")
+    return settings.current().rasa_address
 
 
 class RasaClient:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -42,6 +41,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from chatrec import settings
+from chatrec.settings import variable
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
 
 log = logging.getLogger(__name__)
@@ -254,15 +255,15 @@ async def serving_socket_mode(app: AsyncApp, app_token: str) -> AsyncIterator[No
 
 async def serve(rasa_url: str) -> None:
     rasa = RasaClient(rasa_url)
-    app = build(os.environ["SLACK_BOT_TOKEN"], os.environ["SLACK_SIGNING_SECRET"], rasa,
-                os.environ.get("SLACK_API_URL"))
+    config = settings.current()
+    app = build(config.slack_bot_token, config.slack_signing_secret, rasa, config.slack_api_url or None)
     try:
-        if os.environ.get("SLACK_APP_TOKEN"):
-            async with serving_socket_mode(app, os.environ["SLACK_APP_TOKEN"]):
+        if config.slack_app_token:
+            async with serving_socket_mode(app, config.slack_app_token):
                 log.info("Slack adapter in Socket Mode; Ctrl-C stops")
                 await asyncio.Event().wait()
         else:
-            listen, _, port = os.environ.get("SLACK_LISTEN", "127.0.0.1:3000").partition(":")
+            listen, _, port = config.slack_listen.partition(":")
             async with serving_http(app, listen, int(port or 3000)) as url:
                 log.info("Slack adapter listening on %s; Ctrl-C stops", url)
                 await asyncio.Event().wait()
@@ -273,7 +274,8 @@ async def serve(rasa_url: str) -> None:
 def main() -> None:
     from channels.launch import with_bot
 
-    missing = [v for v in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET") if not os.environ.get(v)]
+    config = settings.current()
+    missing = [variable(name) for name in ("slack_bot_token", "slack_signing_secret") if not getattr(config, name)]
     if missing:
         raise SystemExit(f"Set {' and '.join(missing)} (from your Slack app's settings); see the README.")
     with_bot(serve)

@@ -33,7 +33,6 @@ import asyncio
 import hmac
 import html
 import logging
-import os
 import re
 import weakref
 from collections import OrderedDict
@@ -49,6 +48,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, B
                           CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler,
                           filters)
 
+from chatrec import settings
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
 from channels.telegram_keyboards import Keyboards, is_feedback
 
@@ -323,13 +323,13 @@ async def running(application: Application, webhook_url: str | None = None, secr
 
 
 async def serve(rasa_url: str) -> None:
-    token = os.environ["TELEGRAM_BOT_TOKEN"]
-    listen, _, port = os.environ.get("TELEGRAM_LISTEN", "127.0.0.1:8443").partition(":")
+    config = settings.current()
+    listen, _, port = config.telegram_listen.partition(":")
     rasa = RasaClient(rasa_url)
-    application = build(token, rasa, os.environ.get("TELEGRAM_API_URL"))
+    application = build(config.telegram_bot_token, rasa, config.telegram_api_url or None)
     try:
-        async with running(application, os.environ.get("TELEGRAM_WEBHOOK_URL"),
-                           os.environ.get("TELEGRAM_SECRET_TOKEN"), listen, int(port or 8443)):
+        async with running(application, config.telegram_webhook_url or None,
+                           config.telegram_secret_token or None, listen, int(port or 8443)):
             log.info("Telegram adapter running; Ctrl-C stops")
             await asyncio.Event().wait()
     finally:
@@ -339,7 +339,7 @@ async def serve(rasa_url: str) -> None:
 def main() -> None:
     from channels.launch import with_bot
 
-    if not os.environ.get("TELEGRAM_BOT_TOKEN"):
+    if not settings.current().telegram_bot_token:
         raise SystemExit("Set TELEGRAM_BOT_TOKEN (from @BotFather); see the README.")
     with_bot(serve)
 

@@ -1,54 +1,56 @@
 """Versioned model artifacts on disk.
 
-    models/<dataset>/<version>/model.pkl   the fitted HybridModel
-    models/<dataset>/<version>/meta.json   params, metrics, fingerprints, versions
+    models/<dataset>/<version>/embeddings.npz  the trained representations (arrays only)
+    models/<dataset>/<version>/meta.json   format, params, metrics, fingerprints, versions
     models/<dataset>/<version>/popular.json  well-liked popular items: the chat's
                                            fallback when no worker answers
     models/<dataset>/CURRENT               the version being served
 
 A model is only served with the data it was trained on: loading checks the
-dataset fingerprint stored beside it.
+dataset fingerprint stored beside it. Nothing here is unpickled: a version is
+arrays and JSON, so moving a class never breaks a stored model.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
-
-import numpy as np
-import pickle
 import platform
 from datetime import datetime, timezone
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from chatrec import settings
 from recommender.catalog import Dataset
-from recommender.datasets import REPO_ROOT, load_dataset
-from recommender.model import HybridModel, ModelParams
-from recommender.service import Recommender
+from recommender.datasets import load_dataset
+from recommender.embeddings import FILE, Embeddings
+
+if TYPE_CHECKING:
+    from recommender.model import HybridModel
 
 
-# Bump when what model.pkl holds changes; older versions must be retrained.
-MODEL_FORMAT = 2  # 2: the feature space records its user ids (feedback users after retraining)
+# Bump when what a version holds changes; `train --if-missing` (every start) retrains older ones.
+MODEL_FORMAT = 3  # 3: embeddings.npz + meta.json instead of a pickled model
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("CHATREC_MODELS_DIR", REPO_ROOT / "models"))
+    return settings.current().models_dir
 
 
 def _dataset_dir(dataset_name: str) -> Path:
     return models_dir() / dataset_name
 
 
-def save(model: HybridModel, dataset: Dataset, metrics: dict, extra: dict | None = None) -> str:
+def save(model: "HybridModel", dataset: Dataset, metrics: dict, extra: dict | None = None) -> str:
     """Write a new version (not yet served) and return its name."""
     created = datetime.now(timezone.utc)
     name = f"{created:%Y%m%d-%H%M%S}-{model.features.fingerprint()[:6]}"
     folder = _dataset_dir(dataset.name) / name
     folder.mkdir(parents=True, exist_ok=False)
-    with (folder / "model.pkl").open("wb") as handle:
-        pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    model.save(folder)
     meta = {
         "version": name,
         "format": MODEL_FORMAT,
@@ -90,7 +92,7 @@ def read_popular(dataset_name: str) -> list[dict]:
 
 
 DEFAULT_VOCABULARY = {"item_noun": "item", "item_nouns": "items", "genre_word": "genre",
-                      "first_year": None, "last_year": None}
+                      "first_year": None, "last_year": None, "genre_phrases": []}
 
 
 def read_vocabulary(dataset_name: str) -> dict:
@@ -110,7 +112,7 @@ def _vocabulary(dataset_name: str, version: str) -> dict:
 def promote(dataset_name: str, version: str) -> None:
     """Serve `version` from now on (atomic swap of the CURRENT pointer)."""
     folder = _dataset_dir(dataset_name)
-    if not (folder / version / "model.pkl").is_file():
+    if not (folder / version / FILE).is_file():
         raise FileNotFoundError(f"no model version {version!r} for {dataset_name}")
     pointer = folder / "CURRENT.tmp"
     pointer.write_text(version + "\n")
@@ -131,18 +133,19 @@ def read_meta(dataset_name: str, version: str) -> dict:
     return json.loads((_dataset_dir(dataset_name) / version / "meta.json").read_text())
 
 
-def params_of(meta: dict) -> ModelParams:
-    """The parameters a version was trained with (epochs as trained)."""
+def params_of(meta: dict) -> dict:
+    """The parameters a version was trained with (epochs as trained), for ModelParams(**...)."""
     params = dict(meta["params"])
     params["epochs"] = params.pop("epochs_trained")
-    return ModelParams(**params)
+    return params
 
 
 def is_current_format(meta: dict) -> bool:
     return meta.get("format", 1) == MODEL_FORMAT
 
 
-def load_model(dataset: Dataset, version: str | None = None) -> tuple[HybridModel, dict]:
+def load_model(dataset: Dataset, version: str | None = None) -> tuple[Embeddings, dict]:
+    """The served (or a named) version's embeddings and meta, checked against `dataset`."""
     version = version or current_version(dataset.name)
     if version is None:
         raise FileNotFoundError(f"no trained model for {dataset.name}; run `make train` first")
@@ -151,11 +154,4 @@ def load_model(dataset: Dataset, version: str | None = None) -> tuple[HybridMode
         raise ValueError(f"model {version} was saved in an older format; retrain it (`make train`)")
     if meta["data_fingerprint"] != dataset.fingerprint():
         raise ValueError(f"model {version} was trained on different {dataset.name} data; retrain it")
-    with (_dataset_dir(dataset.name) / version / "model.pkl").open("rb") as handle:
-        return pickle.load(handle), meta
-
-
-def load_recommender(dataset_name: str = "movielens-100k", version: str | None = None) -> Recommender:
-    dataset = load_dataset(dataset_name)
-    model, _ = load_model(dataset, version)
-    return Recommender(dataset, model)
+    return Embeddings.load(_dataset_dir(dataset.name) / version), meta

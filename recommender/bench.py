@@ -59,7 +59,7 @@ def latency(call: Callable[[int], object], calls: int = CALLS) -> dict:
 def served_params(dataset: Dataset) -> ModelParams:
     """The served version's parameters, or FALLBACK_PARAMS before `make train`."""
     version = artifacts.current_version(dataset.name)
-    return artifacts.params_of(artifacts.read_meta(dataset.name, version)) if version else FALLBACK_PARAMS
+    return ModelParams(**artifacts.params_of(artifacts.read_meta(dataset.name, version))) if version else FALLBACK_PARAMS
 
 
 def movielens_part() -> dict:

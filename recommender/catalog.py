@@ -128,7 +128,8 @@ class Catalog:
         known = [item.year for item in self.items if item.year]
         return {"item_noun": self.item_noun, "item_nouns": plural(self.item_noun),
                 "genre_word": self.genre_feature, "first_year": min(known) if known else None,
-                "last_year": max(known) if known else None}
+                "last_year": max(known) if known else None,
+                "genre_phrases": sorted({word.lower() for word in [*self.genres, *self.genre_synonyms]})}
 
 
 class Dataset:

@@ -1,4 +1,4 @@
-"""Celery configuration, from recommender.settings (the environment).
+"""Celery configuration, from chatrec.settings (the environment).
 
 Embedded default: kombu's filesystem transport (folders under the state
 directory, polled every 20 ms) and a SQLite result backend: a real worker
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from recommender import settings
+from chatrec import settings
 
 TASK_TIME_LIMIT = 60  # seconds; retrain sets its own
 INTERACTIVE, LEARNING = "interactive", "learning"
@@ -24,7 +24,7 @@ RESULT_EXPIRES = timedelta(hours=1)
 
 
 def _filesystem_options() -> dict:
-    folder = settings.state_dir() / "broker"
+    folder = settings.current().state_folder() / "broker"
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
@@ -38,8 +38,8 @@ def _filesystem_options() -> dict:
 
 
 def configuration() -> dict:
-    broker = settings.broker_url()
-    backend = settings.result_backend()
+    broker = settings.current().broker_url
+    backend = settings.current().result_backend
     conf = {
         "broker_url": broker,
         "result_backend": backend,
@@ -72,7 +72,7 @@ def configuration() -> dict:
         conf["worker_pool"] = "solo"
     if broker.startswith(("redis://", "rediss://")):
         conf["broker_transport_options"] = {
-            "visibility_timeout": settings.visibility_timeout(),
+            "visibility_timeout": settings.current().visibility_timeout,
             "socket_connect_timeout": 1, "socket_timeout": 5, "max_retries": 1,
         }
     if backend.startswith(("redis://", "rediss://")):

@@ -7,11 +7,12 @@ import logging
 import sys
 from pathlib import Path
 
-from recommender import artifacts, settings
+from chatrec import settings
+from recommender import artifacts
 from recommender.constraints import Constraints, Taste
 from recommender.datasets import REPO_ROOT, load_dataset
 from recommender.errors import RecommenderError
-from recommender.service import Recommendations, Recommender
+from recommender.service import Recommendations, Recommender, load_recommender
 from recommender.tuning import SearchSpace
 
 
@@ -75,7 +76,7 @@ def cmd_retrain(args: argparse.Namespace) -> None:
     from recommender.feedback import FeedbackStore
     from recommender.learning import retrain_when_due
 
-    store = FeedbackStore(settings.database_url())
+    store = FeedbackStore(settings.current().database_url)
     store.migrate()
     owner = f"{socket.gethostname()}:{os.getpid()}:cli"
     print(retrain_when_due(store, args.dataset, owner, force=True).reason)
@@ -92,7 +93,7 @@ def _show(title: str, recommendations: Recommendations) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     """Show what the serving API answers, on the promoted model."""
-    recommender: Recommender = artifacts.load_recommender(args.dataset)
+    recommender: Recommender = load_recommender(args.dataset)
     user = recommender.dataset.users[0].id
     _show(f"For user {user}:", recommender.recommend(user, k=5))
     wanted = Constraints(genres=("sci fi",), year_from=1990, year_to=1999)
@@ -113,7 +114,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m recommender")
-    parser.add_argument("--dataset", default=settings.dataset_name(),
+    parser.add_argument("--dataset", default=settings.current().dataset,
                         help="movielens-100k, a catalog under data/catalogs/, or a folder (default: CHATREC_DATASET)")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="tune, measure, fit on everything, promote")

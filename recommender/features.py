@@ -28,7 +28,6 @@ DECADE = "decade"
 class FeatureConfig:
     item_groups: dict[str, float] = field(default_factory=dict)  # group -> weight
     user_groups: dict[str, float] = field(default_factory=dict)
-    identity_weight: float = 1.0
     min_items: int = 2
 
     @classmethod
@@ -48,14 +47,12 @@ def item_values(item: Item, group: str) -> tuple[str, ...]:
     return item.values(group)
 
 
-def _weighted_rows(
-    rows: list[dict[str, float]], names: list[str], identity_weight: float
-) -> sp.csr_matrix:
+def _weighted_rows(rows: list[dict[str, float]], names: list[str]) -> sp.csr_matrix:
     """Identity block followed by the named feature columns, rows summing to 1."""
     column = {name: len(rows) + i for i, name in enumerate(names)}
     data, indices, indptr = [], [], [0]
     for index, row in enumerate(rows):
-        entries = [(index, identity_weight)] if identity_weight > 0 else []
+        entries = [(index, 1.0)]
         entries += [(column[name], weight) for name, weight in row.items() if name in column]
         total = sum(weight for _, weight in entries) or 1.0
         for col, weight in entries:
@@ -81,9 +78,8 @@ class FeatureSpace:
             for user in dataset.users
         ]
         self.user_feature_names = sorted({name for row in self._user_rows for name in row})
-        self.item_features = _weighted_rows(self._item_rows, self.item_feature_names,
-                                            config.identity_weight)
-        self.user_features = _weighted_rows(self._user_rows, self.user_feature_names, 1.0)
+        self.item_features = _weighted_rows(self._item_rows, self.item_feature_names)
+        self.user_features = _weighted_rows(self._user_rows, self.user_feature_names)
 
     def _item_row(self, item: Item) -> dict[str, float]:
         row: dict[str, float] = {}
@@ -92,10 +88,6 @@ class FeatureSpace:
             for value in values:
                 row[f"{group}:{value}"] = weight / len(values)
         return row
-
-    def item_feature_column(self, name: str) -> int:
-        """Column of a named item feature ("genre:Comedy") in `item_features`."""
-        return self.item_features.shape[0] + self.item_feature_names.index(name)
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256(json.dumps(asdict(self.config), sort_keys=True).encode())

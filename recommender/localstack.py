@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from chatrec import settings
 from recommender.datasets import REPO_ROOT as ROOT
 
 
@@ -96,6 +97,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
     """Set environment variables for the duration of the block."""
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
+    settings.reload()
     try:
         yield
     finally:
@@ -104,6 +106,7 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+        settings.reload()
 
 
 class Worker:

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import time
 from typing import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import REGISTRY, GaugeMetricFamily
+
+from chatrec import settings
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def serve(port: int, collectors: Iterable = (), attempts: int = 20) -> None:
     """Serve this process's metrics (and its prefork children's) on `port`. A port still held
     by a process that is going away (a restarted worker's last children) is retried for a
     few seconds; metrics never stop the process."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if settings.current().prometheus_multiproc_dir:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
@@ -72,7 +73,7 @@ def serve(port: int, collectors: Iterable = (), attempts: int = 20) -> None:
         registry.register(collector)
     for attempt in range(attempts):
         try:
-            start_http_server(port, addr=os.environ.get("CHATREC_METRICS_ADDR", "127.0.0.1"), registry=registry)
+            start_http_server(port, addr=settings.current().metrics_addr, registry=registry)
             log.info("metrics on port %d", port)
             return
         except OSError as error:
@@ -83,5 +84,4 @@ def serve(port: int, collectors: Iterable = (), attempts: int = 20) -> None:
 
 
 def port_from_environment() -> int | None:
-    value = int(os.environ.get("CHATREC_METRICS_PORT", "0") or 0)
-    return value or None
+    return settings.current().metrics_port or None

@@ -99,7 +99,7 @@ def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None =
     threads = threads or default_threads()
     current = artifacts.current_version(dataset.name)
     meta = artifacts.read_meta(dataset.name, current) if current else None
-    params = params or (artifacts.params_of(meta) if meta else None)
+    params = params or (ModelParams(**artifacts.params_of(meta)) if meta else None)
     if params is None:
         raise FileNotFoundError(f"no model is served for {dataset.name}; run `make train` first")
     last_event = store.last_event_id() if up_to is None else up_to

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from recommender import artifacts
 from recommender.catalog import Dataset, Item
 from recommender.constraints import Constraints, Taste
+from recommender.datasets import load_dataset
 from recommender.errors import InvalidRequest, NothingToGoOn, UnknownItem, UnknownUser
 from recommender.evaluation import top_k
-from recommender.model import HybridModel
+from recommender.embeddings import Embeddings
 from recommender.explanations import Reason, reasons_for
 from recommender.titles import GenreVocabulary, TitleIndex, title_key
 
@@ -104,7 +106,7 @@ class Explanation:
 
 
 class Recommender:
-    def __init__(self, dataset: Dataset, model: HybridModel, neighbours: int = 50,
+    def __init__(self, dataset: Dataset, model: Embeddings, neighbours: int = 50,
                  weights: SessionWeights = SessionWeights()) -> None:
         self.dataset = dataset
         self.weights = weights
@@ -122,7 +124,7 @@ class Recommender:
         self._history = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
         self.titles = TitleIndex(self.catalog, popularity=self.rating_counts)
         self.genres = GenreVocabulary(self.catalog.genres, self.catalog.genre_synonyms)
-        self._model_rows = {uid: row for row, uid in enumerate(model.features.user_ids)}
+        self._model_rows = {uid: row for row, uid in enumerate(model.user_ids)}
         self._genre_masks = {
             g: np.array([g in self.catalog.genres_of(i) for i in self.catalog.items])
             for g in self.catalog.genres
@@ -381,3 +383,10 @@ def _positive(k: object) -> int:
 
 def _standardise(values: np.ndarray) -> np.ndarray:
     return (values - values.mean()) / (values.std() + 1e-9)
+
+
+def load_recommender(dataset_name: str = "movielens-100k", version: str | None = None) -> Recommender:
+    """The served (or a named) stored version over its dataset."""
+    dataset = load_dataset(dataset_name)
+    model, _ = artifacts.load_model(dataset, version)
+    return Recommender(dataset, model)

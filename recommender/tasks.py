@@ -1,7 +1,7 @@
 """The recommender as Celery tasks: what the Rasa actions call.
 
 Two kinds of worker run this module (the broker comes from
-CHATREC_BROKER_URL; see recommender/settings.py):
+CHATREC_BROKER_URL; see chatrec/settings.py):
 
     celery -A recommender.tasks worker -Q interactive   what conversations wait for
     celery -A recommender.tasks worker -Q learning      retraining, at low CPU priority
@@ -34,13 +34,14 @@ from celery.utils.log import get_logger
 from kombu.exceptions import ChannelError
 from sqlalchemy.exc import OperationalError
 
-from recommender import artifacts, heartbeat, learning, metrics, settings
+from chatrec import settings
+from recommender import artifacts, heartbeat, learning, metrics
 from recommender.catalog import Item
 from recommender.celeryconfig import INTERACTIVE, LEARNING, configuration
 from recommender.constraints import Constraints, Taste
 from recommender.errors import ModelUnavailable, RecommenderError, UnknownItem
 from recommender.feedback import FeedbackStore, ForgottenPerson
-from recommender.service import Recommendations, Recommender
+from recommender.service import Recommendations, Recommender, load_recommender
 
 log = get_logger(__name__)  # under Celery's logger: shown in the worker's log
 
@@ -76,7 +77,7 @@ class _Served:
         return self._recommender.catalog
 
     def recommender(self) -> Recommender:
-        name = settings.dataset_name()
+        name = settings.current().dataset
         wanted = artifacts.current_version(name)
         if self._recommender is None:
             with self._lock:  # nothing to answer with yet: load now
@@ -92,7 +93,7 @@ class _Served:
         if time.monotonic() - self._failed.get(version, -self.RETRY_SECONDS) < self.RETRY_SECONDS:
             return
         try:
-            loaded = artifacts.load_recommender(name, version)
+            loaded = load_recommender(name, version)
         except (OSError, ValueError, EOFError, KeyError) as error:
             self._failed[version] = time.monotonic()
             log.error("cannot load %s model %s (%s); still serving %s", name, version, error, self._version)
@@ -117,7 +118,7 @@ class _Served:
     def store(self) -> FeedbackStore:
         with self._lock:
             if self._store is None:
-                self._store = FeedbackStore(settings.database_url())
+                self._store = FeedbackStore(settings.current().database_url)
                 self._store.migrate()
             return self._store
 
@@ -274,8 +275,8 @@ def record_feedback(identity: str, kind: str, item: str, client_event_id: str,
                     rating: float | None = None, made_at: float | None = None) -> dict:
     found = served.recommender().find_item(item)
     stored = served.store().record(identity, kind, found.id, client_event_id, rating, made_at=made_at)
-    if stored and learning.Learning(served.store()).claim_request(settings.retrain_after()):
-        log.info("%d new feedback events: retrain queued", settings.retrain_after())
+    if stored and learning.Learning(served.store()).claim_request(settings.current().retrain_after):
+        log.info("%d new feedback events: retrain queued", settings.current().retrain_after)
         retrain.delay()
     return {"stored": stored, "item": _item(found)}
 
@@ -300,7 +301,7 @@ def retrain(force: bool = False) -> dict:
     when explicit feedback arrived since the last retrain (or `force`)."""
     started = time.perf_counter()
     owner = f"{socket.gethostname()}:{os.getpid()}:{retrain.request.id}"
-    outcome = learning.retrain_when_due(served.store(), settings.dataset_name(), owner, force)
+    outcome = learning.retrain_when_due(served.store(), settings.current().dataset, owner, force)
     if outcome.decision is None:
         metrics.RETRAIN_SKIPPED.labels(outcome.reason).inc()
         log.info("retrain skipped: %s", outcome.reason)

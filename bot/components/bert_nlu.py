@@ -24,6 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from chatrec import settings
 from bot.components.joint_bert import Example, JointBert
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,12 @@ log = logging.getLogger(__name__)
 def _threads() -> int:
     """Torch threads: CHATREC_TORCH_THREADS, else up to 4 (training); serving sets 1 (bot/stack.py),
     as one message is too small to split and the server shares the cores with the actions."""
-    return int(os.environ.get("CHATREC_TORCH_THREADS") or max(1, min(4, os.cpu_count() or 1)))
+    return settings.current().torch_threads or max(1, min(4, os.cpu_count() or 1))
 
 
 def _quantize(config: Dict[Text, Any]) -> bool:
-    override = os.environ.get("CHATREC_BERT_QUANTIZE")
-    return bool(config["quantize"]) if override is None else override.strip().lower() not in ("0", "false", "no")
+    override = settings.current().bert_quantize
+    return bool(config["quantize"]) if not override else override.lower() not in ("0", "false", "no")
 
 
 @DefaultV1Recipe.register(

@@ -10,7 +10,6 @@ spans, widened to whole words. Rasa glue lives in `bert_nlu.py`.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import warnings
@@ -23,10 +22,12 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from chatrec import settings
+
+settings.go_offline()
 
 from transformers import AutoTokenizer, BertModel  # noqa: E402  (after the offline switches)
+
 
 OUTSIDE = "O"
 IGNORE = -100

@@ -113,3 +113,12 @@ def test_how_a_genre_was_stated_is_kept() -> None:
     assert context.stated_genres(later) == {"genres": ["Western", "Comedy"],
                                             "genre_phrases": {"Western": "love westerns",
                                                               "Comedy": "are into comedies"}}
+
+
+def test_a_genre_cut_short_by_the_nlu_is_widened_to_one_the_catalog_knows() -> None:
+    text = "a film noir from 1998"
+    cut = {"entity": "genre", "value": "film", "start": 2, "end": 6}
+    vocabulary = {**MOVIELENS, "genre_phrases": ["film-noir", "comedy", "sci-fi"]}
+    assert context.updated_request(tracker(text, [cut]), vocabulary)["genres"] == ["film noir"]
+    whole = {"entity": "genre", "value": "Comedy", "start": 2, "end": 8}
+    assert context.updated_request(tracker("a comedy noir", [whole]), vocabulary)["genres"] == ["Comedy"]

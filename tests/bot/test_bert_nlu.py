@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from recommender.localstack import environment
+
 TINY_NLU = """version: "3.1"
 nlu:
 - intent: greet
@@ -113,8 +115,8 @@ def test_served_int8_weights_agree_with_the_trained_fp32_weights(model_path, mon
 
     texts = ["hello there", "recommend me a sci-fi movie", "why the second one?", "something like heat"]
     served = _parse(model_path, texts)
-    monkeypatch.setenv("CHATREC_BERT_QUANTIZE", "0")
-    trained = _parse(model_path, texts)
+    with environment({"CHATREC_BERT_QUANTIZE": "0"}):
+        trained = _parse(model_path, texts)
     for int8, fp32 in zip(served, trained):
         assert int8["intent"]["name"] == fp32["intent"]["name"]
         assert abs(int8["intent"]["confidence"] - fp32["intent"]["confidence"]) < 0.1

@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 
 from recommender import artifacts
+from recommender.service import load_recommender
+from recommender.localstack import environment
 
 
 @pytest.fixture
-def models_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("CHATREC_MODELS_DIR", str(tmp_path))
-    return tmp_path
+def models_dir(tmp_path):
+    with environment({"CHATREC_MODELS_DIR": str(tmp_path)}):
+        yield tmp_path
 
 
 def test_save_promote_load_round_trip(models_dir, products, products_recommender):
@@ -32,8 +34,13 @@ def test_save_promote_load_round_trip(models_dir, products, products_recommender
     assert popular == artifacts.popular_items(products) and popular
     assert {"id", "title", "label", "year", "genres"} <= set(popular[0])
 
-    loaded = artifacts.load_recommender("products")
+    folder = models_dir / "products" / version
+    assert sorted(p.name for p in folder.iterdir()) == ["embeddings.npz", "meta.json", "popular.json"]
+    with np.load(folder / "embeddings.npz", allow_pickle=False) as arrays:  # arrays only: no code to run
+        assert arrays["user_ids"].tolist() == model.user_ids
+    loaded = load_recommender("products")
     np.testing.assert_array_equal(loaded.model.item_vectors, model.item_vectors)
+    np.testing.assert_array_equal(loaded.model.user_vectors, model.user_vectors)
     assert [r.item.id for r in loaded.recommend("u01", 5).items] == \
         [r.item.id for r in products_recommender.recommend("u01", 5).items]
 

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from recommender import artifacts, retraining
+from recommender.service import load_recommender
 from recommender.constraints import Taste
 from recommender.feedback import FeedbackStore
 from recommender.model import ModelParams
@@ -43,11 +44,11 @@ def test_feedback_users_become_trained_users(models, movielens, store):
     assert meta["feedback_events"] == 7 and meta["last_event_id"] == store.last_event_id()
     assert meta["previous_version"] == first and "ndcg@5" in meta["metrics"]["test"]
 
-    served = artifacts.load_recommender(movielens.name)
+    served = load_recommender(movielens.name)
     chat_id = store.feedback("telegram:5").recommender_id
-    assert served.model.features.user_ids[-1] == chat_id  # likes trained, dislikes and impressions not
+    assert served.model.user_ids[-1] == chat_id  # likes trained, dislikes and impressions not
     profile = served._profile(Taste(user=chat_id))
-    assert profile.model_row == len(served.model.features.user_ids) - 1
+    assert profile.model_row == len(served.model.user_ids) - 1
 
 
 def test_with_feedback_keeps_only_positive_feedback(movielens, store):

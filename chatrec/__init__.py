@@ -1,0 +1,1 @@
+"""Chat-Rec: settings shared by every process (chatrec/settings.py)."""
