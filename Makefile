@@ -6,32 +6,35 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test train train-nlu eval eval-nlu bench bench-tasks simulate worker learning-worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test test-fast train train-nlu eval eval-nlu bench bench-tasks simulate worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
 
 run: setup             ## train what is missing, then talk to the bot in `rasa shell` (embedded defaults)
-	$(PY) -m bot.stack shell
+	$(PY) -m chatrec run
 
 interactive: setup     ## `rasa interactive` on the same stack (worker + action server)
-	$(PY) -m bot.stack interactive
+	$(PY) -m chatrec interactive
 
 serve: setup           ## Rasa's HTTP server (REST channel) with worker + action server, for channels
-	$(PY) -m bot.stack serve
+	$(PY) -m chatrec serve
 
 telegram: setup        ## the Telegram adapter + bot stack (TELEGRAM_BOT_TOKEN; see README)
-	$(PY) -m channels.telegram
+	$(PY) -m chatrec telegram
 
 slack: setup           ## the Slack adapter + bot stack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET; see README)
-	$(PY) -m channels.slack
+	$(PY) -m chatrec slack
 
 demo: setup            ## the recommender alone answering a few requests (no chat)
 	$(PY) -m recommender train --if-missing
 	$(PY) -m recommender demo
 
-test: setup            ## the whole test suite
+test: setup            ## the whole test suite (unit, integration and e2e tiers)
 	$(PY) -m pytest -q
+
+test-fast: setup       ## the unit tier only (under a minute)
+	$(PY) -m pytest -q -m unit
 
 train: setup           ## recommender: tune, measure, refit, promote; then the Rasa model (models/rasa)
 	$(PY) -m recommender train
@@ -56,19 +59,19 @@ simulate: setup        ## simulated users give feedback for 3 rounds: loop vs st
 	$(PY) -m recommender simulate
 
 worker: setup          ## the interactive Celery worker: what conversations wait for (broker: CHATREC_BROKER_URL)
-	$(PY) -m celery -A recommender.tasks worker -Q interactive -n interactive@%h --loglevel=INFO
+	$(PY) -m chatrec worker
 
 learning-worker: setup ## the learning Celery worker: retraining only, at low CPU priority
-	nice -n 19 $(PY) -m celery -A recommender.tasks worker -Q learning -n learning@%h --loglevel=INFO
+	nice -n 19 $(PY) -m chatrec learning-worker
 
 beat: setup            ## Celery beat: schedules the nightly retrain (run one per deployment)
 	$(PY) -m celery -A recommender.tasks beat --loglevel=INFO --schedule .state/celerybeat-schedule
 
 retrain: setup         ## retrain on MovieLens + stored feedback; promoted only if not worse
-	$(PY) -m recommender retrain
+	$(PY) -m chatrec retrain
 
 rollback: setup        ## serve the previous model version again
-	$(PY) -m recommender rollback
+	$(PY) -m chatrec rollback
 
 train-nlu: setup       ## fine-tune the BERT intent/entity component on bot/data -> models/nlu/
 	$(PY) -m rasa train nlu --config bot/config.yml --nlu bot/data --out models/nlu

@@ -25,9 +25,12 @@ as the JSON the channel adapters render (actions/replies.py `rich`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
-from typing import Any, Dict, Text
+import logging
+from importlib.metadata import version
+from typing import Any, Dict, Iterator, Text
 
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
@@ -35,6 +38,8 @@ from rasa.core import run
 from rasa.core.actions.action import RemoteAction
 from rasa.core.channels import console
 
+PATCHED_RASA = "3.6."  # the fixes replace private functions of this Rasa release only
+_validate_original = RemoteAction._validate_action_result
 _load_agent_on_start = run.load_agent_on_start
 _print_bot_output = console._print_bot_output
 
@@ -71,10 +76,31 @@ async def _load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
     return agent
 
 
-def patch() -> None:
+def patch() -> bool:
+    """Apply the fixes to this Rasa; False (and Rasa unchanged) on a release they were not made for."""
+    if not version("rasa").startswith(PATCHED_RASA):
+        logging.getLogger(__name__).warning("Rasa %s: running without Chat-Rec's fixes (made for %sx)",
+                                            version("rasa"), PATCHED_RASA)
+        return False
     RemoteAction._validate_action_result = _validate_action_result
     run.load_agent_on_start = _load_agent_then_freeze
     console._print_bot_output = _print_text_not_data
+    return True
+
+
+def unpatch() -> None:
+    RemoteAction._validate_action_result = _validate_original
+    run.load_agent_on_start = _load_agent_on_start
+    console._print_bot_output = _print_bot_output
+
+
+@contextlib.contextmanager
+def patched() -> Iterator[bool]:
+    """The fixes for the duration of the block (tests)."""
+    try:
+        yield patch()
+    finally:
+        unpatch()
 
 
 if __name__ == "__main__":

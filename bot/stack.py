@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from importlib.metadata import version as package_version
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -41,6 +43,7 @@ TRACKER_PASSWORD_VARIABLE = "CHATREC_TRACKER_STORE_PASSWORD"
 LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
 SERVING = {"CHATREC_TORCH_THREADS": "1"}  # one message per forward pass: threads only contend
 LEARNING_NICE = 19  # a fit takes whatever CPU conversations leave
+KEEP_RASA_MODELS = 3  # archives kept in models/rasa (about 80 MB each)
 
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -101,14 +104,34 @@ def rasa(*args: str) -> list[str]:
     return [sys.executable, "-m", "bot.rasa_cli", *args]
 
 
-def train_rasa(config: Path, out: Path) -> Path:
-    """Catalog NLU data (bot/catalog_nlu.py), then `rasa train` on bot/ (Rasa skips the
-    training when nothing changed since the newest model in `out`)."""
+def rasa_inputs_fingerprint(config: Path) -> str:
+    """What a Rasa model is made from: its config, the domain and data folders (with the
+    generated catalog files), our NLU components' code, and the Rasa version."""
+    digest = hashlib.sha256(package_version("rasa").encode() + b"\0" + config.read_bytes())
+    files = [*sorted((BOT / "domain").rglob("*")), *sorted((BOT / "data").rglob("*")),
+             *sorted((BOT / "components").glob("*.py"))]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def train_rasa(config: Path, out: Path, keep: int = KEEP_RASA_MODELS) -> Path:
+    """Catalog NLU data (bot/catalog_nlu.py), then the Rasa model for these inputs: the one
+    already in `out` when nothing changed, else `rasa train`. At most `keep` archives stay."""
     catalog_nlu.write(load_dataset(settings.current().dataset))
-    subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain"),
-                        "--data", str(BOT / "data"), "--out", str(out)),
-                   cwd=ROOT, env=child_environment(), check=True)
-    return out
+    name = f"chatrec-{rasa_inputs_fingerprint(config)}"
+    model = out / f"{name}.tar.gz"
+    if model.is_file():
+        model.touch()  # the newest: what `rasa` picks from the folder
+    else:
+        subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain"),
+                            "--data", str(BOT / "data"), "--out", str(out), "--fixed-model-name", name),
+                       cwd=ROOT, env=child_environment(), check=True)
+    archives = sorted(out.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in archives[keep:]:
+        old.unlink(missing_ok=True)
+    return model
 
 
 def train_missing() -> Path:

@@ -109,7 +109,7 @@ def _loaded_model(agent):
     return component._model
 
 
-def test_served_int8_weights_agree_with_the_trained_fp32_weights(model_path, monkeypatch):
+def test_served_int8_weights_agree_with_the_trained_fp32_weights(model_path):
     import torch
     from rasa.core.agent import Agent
 
@@ -123,7 +123,6 @@ def test_served_int8_weights_agree_with_the_trained_fp32_weights(model_path, mon
         assert [(e["start"], e["end"], e["entity"]) for e in int8["entities"]] == [
             (e["start"], e["end"], e["entity"]) for e in fp32["entities"]]
     assert served != trained  # the weights really differ
-    monkeypatch.delenv("CHATREC_BERT_QUANTIZE")
     model = _loaded_model(Agent.load(model_path))
     assert model.quantized and any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.model.modules())
     with pytest.raises(ValueError):

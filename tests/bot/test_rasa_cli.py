@@ -45,15 +45,17 @@ def test_the_loaded_model_leaves_the_garbage_collectors_view(rasa_model: Path) -
 
     from bot import rasa_cli
 
-    rasa_cli.patch()
     app = SimpleNamespace(ctx=SimpleNamespace())
     gc.unfreeze()
     try:
-        agent = asyncio.run(run.load_agent_on_start(str(rasa_model), AvailableEndpoints(), None, app, None))
+        with rasa_cli.patched() as applied:
+            assert applied
+            agent = asyncio.run(run.load_agent_on_start(str(rasa_model), AvailableEndpoints(), None, app, None))
         assert agent.is_ready() and app.ctx.agent is agent
         assert gc.get_freeze_count() > 100_000  # the model's objects, frozen once loaded
     finally:
         gc.unfreeze()
+    assert run.load_agent_on_start is rasa_cli._load_agent_on_start, "undone after the block"
 
 
 def test_action_responses_are_checked_against_rasas_schema() -> None:
@@ -63,9 +65,20 @@ def test_action_responses_are_checked_against_rasas_schema() -> None:
 
     from bot import rasa_cli
 
-    rasa_cli.patch()
     action = RemoteAction("action_recommend", None)
-    assert action._validate_action_result({"events": [{"event": "slot", "name": "x", "value": 1}],
-                                           "responses": [{"text": "hi"}]})
-    with pytest.raises(ValidationError, match="Failed to validate Action server response"):
-        action._validate_action_result({"events": [{"no_event_key": 1}]})
+    with rasa_cli.patched():
+        assert action._validate_action_result({"events": [{"event": "slot", "name": "x", "value": 1}],
+                                               "responses": [{"text": "hi"}]})
+        with pytest.raises(ValidationError, match="Failed to validate Action server response"):
+            action._validate_action_result({"events": [{"no_event_key": 1}]})
+    assert RemoteAction._validate_action_result is rasa_cli._validate_original
+
+
+def test_another_rasa_release_runs_without_the_fixes(monkeypatch) -> None:
+    from rasa.core import run
+
+    from bot import rasa_cli
+
+    monkeypatch.setattr(rasa_cli, "PATCHED_RASA", "9.9.")
+    with rasa_cli.patched() as applied:
+        assert not applied and run.load_agent_on_start is rasa_cli._load_agent_on_start

@@ -1,6 +1,10 @@
-"""The stack's generated configuration: stores from URLs, secrets kept off disk."""
+"""The stack's generated configuration: stores from URLs, secrets kept off disk, Rasa models reused."""
 
 from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -8,6 +12,7 @@ import yaml
 from bot.stack import LOCK_PASSWORD_VARIABLE, TRACKER_PASSWORD_VARIABLE, lock_store_config, \
     tracker_store_config, write_endpoints
 from recommender.localstack import environment
+from tests.chat import train_small_rasa_model
 
 
 def test_sqlite_tracker_store_by_default(tmp_path) -> None:
@@ -41,3 +46,16 @@ def test_config_helpers_reject_what_rasa_cannot_use() -> None:
     with pytest.raises(ValueError, match="redis://"):
         lock_store_config("memcached://cache:11211")
     assert tracker_store_config("sqlite:////tmp/x.db")[0]["db"] == "/tmp/x.db"
+
+
+def test_an_unchanged_bot_reuses_its_rasa_model_and_keeps_a_few(rasa_model: Path) -> None:
+    folder = rasa_model.parent
+    for age, name in enumerate(("old-1", "old-2", "old-3"), start=1):
+        stale = folder / f"{name}.tar.gz"
+        stale.write_bytes(b"an older model")
+        os.utime(stale, (time.time() - 3600 * age,) * 2)
+    inode = rasa_model.stat().st_ino
+    again = train_small_rasa_model(folder.parent, "movielens-100k")
+    assert again == rasa_model and again.stat().st_ino == inode, "nothing changed: no new training"
+    assert sorted(p.name for p in folder.glob("*.tar.gz")) == sorted([rasa_model.name, "old-1.tar.gz",
+                                                                      "old-2.tar.gz"])

@@ -12,7 +12,7 @@ from chatrec.settings import ROOT, Settings, variable
 
 PACKAGES = ("actions", "bot", "channels", "chatrec", "recommender")
 # Besides the settings module, only the launchers build environments for the processes they start.
-MAY_READ_ENVIRONMENT = {"chatrec/settings.py", "bot/stack.py", "recommender/localstack.py"}
+MAY_READ_ENVIRONMENT = {"chatrec/settings.py", "chatrec/cli.py", "bot/stack.py", "recommender/localstack.py"}
 
 
 def environment_reads(path: Path) -> list[int]:

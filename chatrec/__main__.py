@@ -1,0 +1,4 @@
+from chatrec.cli import main
+import sys
+
+sys.exit(main())
