@@ -3,6 +3,7 @@ migrations and the `chatrec` command."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,7 +17,10 @@ from chatrec.settings import ROOT
 
 @pytest.mark.integration
 def test_the_wheel_holds_the_bot_the_migrations_and_the_command(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+    source = tmp_path / "source"  # setuptools builds in the source folder: not in the checkout
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "models", "reports", "build", "*.egg-info",
+                                                                "__pycache__", "docs", "tests"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
                     "-w", str(tmp_path), "-q"], check=True, cwd=tmp_path)
     wheel = zipfile.ZipFile(next(tmp_path.glob("chat_rec-*.whl")))
     names = set(wheel.namelist())
