@@ -38,22 +38,22 @@ test-fast: setup       ## the unit tier only (under a minute)
 
 train: setup           ## recommender: tune, measure, refit, promote; then the Rasa model (models/rasa)
 	$(PY) -m recommender train
-	$(PY) -m bot.stack train
+	$(PY) -m devtools.stack train
 
 eval: setup            ## offline evaluation: hybrid vs baselines, cold start (reports/)
 	$(PY) -m recommender eval
 
 bench: setup           ## fit time, latency, memory, synthetic scale run -> docs/benchmarks.md
-	$(PY) -m recommender bench
+	$(PY) -m devtools.bench
 
 bench-chat: setup      ## N concurrent users over REST: this bot vs a plain `rasa init` bot -> docs/benchmarks.md
-	$(PY) -m bot.bench_chat
+	$(PY) -m devtools.bench_chat
 
 bench-chat-retrain: setup  ## 50 users x 20 realistic turns, quiet and while the model retrains -> docs/benchmarks.md
-	$(PY) -m bot.bench_chat --retrain
+	$(PY) -m devtools.bench_chat --retrain
 
 bench-tasks: setup     ## recommend through Celery + a private Redis, 1 and 8 callers, vs in-process
-	$(PY) -m recommender bench-tasks
+	$(PY) -m devtools.bench_tasks
 
 simulate: setup        ## simulated users give feedback for 3 rounds: loop vs static -> docs/benchmarks.md
 	$(PY) -m recommender simulate
@@ -65,7 +65,7 @@ learning-worker: setup ## the learning Celery worker: retraining only, at low CP
 	nice -n 19 $(PY) -m chatrec learning-worker
 
 beat: setup            ## Celery beat: schedules the nightly retrain (run one per deployment)
-	$(PY) -m celery -A recommender.tasks beat --loglevel=INFO --schedule .state/celerybeat-schedule
+	$(PY) -m celery -A recommender.tasks.worker beat --loglevel=INFO --schedule .state/celerybeat-schedule
 
 retrain: setup         ## retrain on MovieLens + stored feedback; promoted only if not worse
 	$(PY) -m chatrec retrain

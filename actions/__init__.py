@@ -2,11 +2,11 @@
 run the recommender's Celery tasks and format the replies.
 
 Start it with `python -m rasa_sdk --actions actions` (the stack launcher,
-`python -m bot.stack`, does this for you). With CHATREC_METRICS_PORT set it
-also serves Prometheus metrics (recommender/metrics.py).
+`python -m devtools.stack`, does this for you). With CHATREC_METRICS_PORT set it
+also serves Prometheus metrics (recommender/tasks/metrics.py).
 """
 
-from recommender import metrics as _metrics
+from recommender.tasks import metrics as _metrics
 
 if _metrics.port_from_environment():
     _metrics.serve(_metrics.port_from_environment())

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 
-from chatrec import settings
 from actions import outbox
-from recommender import artifacts, metrics
-from recommender.client import ServiceUnavailable, call
+from chatrec import settings
+from recommender.storage import artifacts
+from recommender.tasks import metrics
+from recommender.tasks.client import ServiceUnavailable, call
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, replies
 from actions.recommendations import pointed_item
-from recommender.errors import RecommenderError, UnknownItem
+from recommender.domain.errors import RecommenderError, UnknownItem
 
 KINDS = {"feedback_positive": "like", "feedback_negative": "dislike", "already_seen": "seen",
          "rate_item": "rating"}

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from chatrec import settings
-from recommender.client import ServiceUnavailable
-from recommender.errors import RecommenderError
+from recommender.domain.errors import RecommenderError
+from recommender.tasks.client import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 _flushing = threading.Lock()  # one flush at a time in this process

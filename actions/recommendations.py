@@ -10,9 +10,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, replies, years
-from recommender import metrics
-from recommender.client import ServiceUnavailable
-from recommender.errors import NothingToGoOn, RecommenderError, UnknownItem
+from recommender.domain.errors import NothingToGoOn, RecommenderError, UnknownItem
+from recommender.tasks import metrics
+from recommender.tasks.client import ServiceUnavailable
 
 PAGE = 5
 

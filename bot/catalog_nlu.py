@@ -4,7 +4,7 @@ Lookup tables of the catalog's titles and genres, and synonyms that map
 genre words ("sci fi", "funny") and natural-order titles ("The Godfather")
 to the catalog's own names ("Sci-Fi", "Godfather, The"), so that Rasa's
 EntitySynonymMapper hands the actions catalog names. Written to
-bot/data/catalog.yml by `python -m bot.stack train` before `rasa train`;
+bot/data/catalog.yml by `python -m devtools.stack train` before `rasa train`;
 git-ignored, because MovieLens titles may not be redistributed.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from recommender.catalog import Dataset, natural_title
+from recommender.domain.catalog import Dataset, natural_title
 
 OUTPUT = Path(__file__).resolve().parent / "data" / "catalog.yml"
 DOMAIN_OUTPUT = Path(__file__).resolve().parent / "domain" / "catalog.yml"

@@ -177,8 +177,8 @@ def main() -> None:
     os.environ["RASA_CACHE_DIRECTORY"] = cache.name  # train for real: no cached components
     from rasa.shared.nlu.training_data.loading import load_data
 
-    from recommender.bench import machine, write_section
-    from recommender.localstack import environment
+    from chatrec.reports import machine, write_section
+    from chatrec.settings import environment
 
     held_out = load_data(str(HELD_OUT)).intent_examples
     training = load_data(str(TRAIN)).intent_examples

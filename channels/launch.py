@@ -8,9 +8,9 @@ import signal
 import sys
 from typing import Awaitable, Callable
 
-from chatrec import settings
-from bot.stack import Stack, train_missing, write_endpoints
 from channels.rasa_client import rasa_url
+from chatrec import settings
+from devtools.stack import Stack, train_missing, write_endpoints
 
 
 def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:

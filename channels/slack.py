@@ -41,9 +41,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
 from chatrec import settings
 from chatrec.settings import variable
-from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
 
 log = logging.getLogger(__name__)
 

@@ -48,9 +48,9 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, B
                           CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler,
                           filters)
 
-from chatrec import settings
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
 from channels.telegram_keyboards import Keyboards, is_feedback
+from chatrec import settings
 
 log = logging.getLogger(__name__)
 

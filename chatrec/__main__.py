@@ -1,4 +1,5 @@
-from chatrec.cli import main
 import sys
+
+from chatrec.cli import main
 
 sys.exit(main())

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages when installed)
 # Set for every process: models come from installed packages, never from a hub.
@@ -147,6 +148,23 @@ def reload() -> Settings:
     """Read the environment again (after a change to it)."""
     current.cache_clear()
     return current()
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables, and so the settings, for the duration of the block."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    reload()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reload()
 
 
 def go_offline() -> None:

@@ -1,4 +1,5 @@
-"""`python -m recommender <command>`: train, evaluate, benchmark, try it out."""
+"""`python -m recommender <command>`: train, evaluate, simulate, retrain, try it out
+(benchmarks: devtools/)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ import sys
 from pathlib import Path
 
 from chatrec import settings
-from recommender import artifacts
-from recommender.constraints import Constraints, Taste
-from recommender.datasets import REPO_ROOT, load_dataset
-from recommender.errors import RecommenderError
-from recommender.service import Recommendations, Recommender, load_recommender
-from recommender.tuning import SearchSpace
+from recommender.data import REPO_ROOT, load_dataset
+from recommender.domain.constraints import Constraints, Taste
+from recommender.domain.errors import RecommenderError
+from recommender.serving.service import Recommendations, Recommender, load_recommender
+from recommender.storage import artifacts
+from recommender.training.tuning import SearchSpace
 
 
 def _space(args: argparse.Namespace) -> SearchSpace:
@@ -21,7 +22,7 @@ def _space(args: argparse.Namespace) -> SearchSpace:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from recommender.training import train
+    from recommender.training.production import train
 
     dataset = load_dataset(args.dataset)
     current = artifacts.current_version(dataset.name)
@@ -36,7 +37,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_eval(args: argparse.Namespace) -> None:
-    from recommender import experiment
+    from recommender.experiments import offline as experiment
 
     report = experiment.run(load_dataset(args.dataset), _space(args), seed=args.seed,
                             threads=args.threads, report_dir=Path(args.out))
@@ -44,26 +45,14 @@ def cmd_eval(args: argparse.Namespace) -> None:
     print(f"\nwrote {args.out}/eval.json and {args.out}/eval.png")
 
 
-def cmd_bench(args: argparse.Namespace) -> None:
-    from recommender import bench
-
-    bench.main(scale=not args.no_scale, out=Path(args.doc))
-
-
-def cmd_bench_tasks(args: argparse.Namespace) -> None:
-    from recommender import bench_tasks
-
-    bench_tasks.main(out=Path(args.doc))
-
-
 def cmd_simulate(args: argparse.Namespace) -> None:
-    from recommender import simulation
+    from recommender.experiments import simulation
 
     simulation.main(out=Path(args.doc))
 
 
 def cmd_rollback(args: argparse.Namespace) -> None:
-    from recommender.retraining import rollback
+    from recommender.training.retraining import rollback
 
     version = rollback(args.dataset, args.to)
     print(f"{args.dataset}: now serving {version}")
@@ -73,8 +62,8 @@ def cmd_retrain(args: argparse.Namespace) -> None:
     import os
     import socket
 
-    from recommender.feedback import FeedbackStore
-    from recommender.learning import retrain_when_due
+    from recommender.storage.feedback import FeedbackStore
+    from recommender.training.learning import retrain_when_due
 
     store = FeedbackStore(settings.current().database_url)
     store.migrate()
@@ -126,21 +115,15 @@ def main(argv: list[str] | None = None) -> None:
     for command in (train, eval_):
         command.add_argument("--quick", action="store_true", help="tiny search space (for tests)")
         command.add_argument("--seed", type=int, default=42)
-    bench = commands.add_parser("bench", help="fit time, latency, memory; synthetic scale run")
-    bench.add_argument("--no-scale", action="store_true", help="skip the synthetic scale run")
-    bench.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
     commands.add_parser("demo", help="ask the promoted model a few questions")
     simulate = commands.add_parser("simulate", help="feedback loop with simulated users -> docs")
-    bench_tasks = commands.add_parser("bench-tasks", help="recommend via Celery + Redis vs in-process")
-    for command in (simulate, bench_tasks):
-        command.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
+    simulate.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
     rollback = commands.add_parser("rollback", help="serve the previous model version again")
     rollback.add_argument("--to", help="a version name (default: the one before the current)")
     commands.add_parser("retrain", help="retrain on the dataset plus stored feedback, behind the gate")
     args = parser.parse_args(argv)
-    handler = {"train": cmd_train, "eval": cmd_eval, "bench": cmd_bench, "demo": cmd_demo,
-               "rollback": cmd_rollback, "retrain": cmd_retrain, "simulate": cmd_simulate,
-               "bench-tasks": cmd_bench_tasks}
+    handler = {"train": cmd_train, "eval": cmd_eval, "demo": cmd_demo, "rollback": cmd_rollback,
+               "retrain": cmd_retrain, "simulate": cmd_simulate}
     try:
         handler[args.command](args)
     except (RecommenderError, FileNotFoundError, ValueError) as error:

@@ -16,9 +16,10 @@ import pytest
 import requests
 import yaml
 
-from bot.stack import BOT, Stack, train_rasa, write_endpoints
-from recommender.catalog import Dataset
-from recommender.localstack import RedisServer, environment, free_port
+from chatrec.settings import environment
+from devtools.localstack import RedisServer, free_port
+from devtools.stack import BOT, Stack, train_rasa, write_endpoints
+from recommender.domain.catalog import Dataset
 from tests.recommender.conftest import movielens, promote_tiny_version  # noqa: F401 (fixture)
 from tests.services import postgres_database
 

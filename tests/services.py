@@ -1,5 +1,5 @@
 """Real servers for the tests (a private Redis and Celery workers come from
-recommender.localstack).
+devtools.localstack).
 
 PostgreSQL: the server at CHATREC_TEST_POSTGRES (default 127.0.0.1:5432,
 trust auth) is used, started with `pg_ctlcluster` if it is down; each test
@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Iterator
 
 import psycopg2
-
 
 POSTGRES = os.environ.get("CHATREC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
 

@@ -24,14 +24,14 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from chatrec import settings
 from bot.components.joint_bert import Example, JointBert
+from chatrec import settings
 
 log = logging.getLogger(__name__)
 
 
 def _threads() -> int:
-    """Torch threads: CHATREC_TORCH_THREADS, else up to 4 (training); serving sets 1 (bot/stack.py),
+    """Torch threads: CHATREC_TORCH_THREADS, else up to 4 (training); serving sets 1 (devtools/stack.py),
     as one message is too small to split and the server shares the cores with the actions."""
     return settings.current().torch_threads or max(1, min(4, os.cpu_count() or 1))
 

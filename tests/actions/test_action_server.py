@@ -10,8 +10,8 @@ import time
 import pytest
 import requests
 
-from bot.stack import Stack
-from recommender.localstack import RedisServer, free_port
+from devtools.localstack import RedisServer, free_port
+from devtools.stack import Stack
 from tests.recommender.conftest import promote_tiny_version
 
 

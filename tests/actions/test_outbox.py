@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from actions import outbox
-from recommender.client import ServiceUnavailable
-from recommender.errors import UnknownItem
-from recommender.localstack import environment
+from chatrec.settings import environment
+from recommender.domain.errors import UnknownItem
+from recommender.tasks.client import ServiceUnavailable
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from recommender.localstack import environment
+from chatrec.settings import environment
 
 TINY_NLU = """version: "3.1"
 nlu:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import yaml
 from rasa.shared.nlu.training_data.loading import load_data
 
-import yaml
-
 from bot.catalog_nlu import natural_title, write
-from recommender.catalog import Dataset
-from recommender.datasets import load_dataset
+from recommender.data import load_dataset
+from recommender.domain.catalog import Dataset
 
 
 def test_natural_titles() -> None:

@@ -12,8 +12,8 @@ import requests
 import sqlalchemy
 
 from actions import replies
-from recommender.catalog import Dataset
-from recommender.feedback import FeedbackStore
+from recommender.domain.catalog import Dataset
+from recommender.storage.feedback import FeedbackStore
 from tests.chat import Chat, shown_ids, structured, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

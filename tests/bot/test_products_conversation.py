@@ -9,9 +9,9 @@ from typing import Iterator
 import pytest
 
 from bot.catalog_nlu import natural_title
-from recommender.catalog import Dataset
-from recommender.datasets import load_dataset
-from recommender.feedback import FeedbackStore
+from recommender.data import load_dataset
+from recommender.domain.catalog import Dataset
+from recommender.storage.feedback import FeedbackStore
 from tests.chat import Chat, running_chat, shown_ids, structured, texts, train_small_rasa_model
 
 FILM_WORDS = re.compile(r"\b(film|films|movie|movies|watch)\b", re.IGNORECASE)

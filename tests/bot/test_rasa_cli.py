@@ -8,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from bot.stack import BOT, ROOT, child_environment, rasa
+from devtools.stack import BOT, ROOT, child_environment, rasa
 
 
 def run_rasa(*args: str) -> subprocess.CompletedProcess:

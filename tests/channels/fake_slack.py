@@ -20,7 +20,7 @@ import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from recommender.localstack import free_port
+from devtools.localstack import free_port
 
 TEAM, BOT_USER = "T0TEST", "U0BOT"
 

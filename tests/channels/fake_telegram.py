@@ -14,7 +14,7 @@ import time
 
 from aiohttp import web
 
-from recommender.localstack import free_port
+from devtools.localstack import free_port
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Chat-Rec", "username": "chatrec_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}

@@ -13,11 +13,11 @@ from typing import AsyncIterator
 
 import requests
 
-from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, Item, RasaClient, Reply
 from channels.slack import blocks, build, escape, plain_words, serving_http, serving_socket_mode
-from recommender.feedback import FeedbackStore
-from recommender.localstack import free_port, wait_for_port
+from devtools.localstack import free_port, wait_for_port
+from devtools.stack import ROOT
+from recommender.storage.feedback import FeedbackStore
 from tests.channels.fake_slack import BOT_USER, TEAM, FakeSlack, block_actions, event_callback
 from tests.chat import Chat
 

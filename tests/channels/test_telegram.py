@@ -15,12 +15,12 @@ import requests
 from telegram import Chat as TelegramChat
 from telegram import Message, Update
 
-from bot.stack import ROOT
 from channels.rasa_client import APOLOGY, Button, RasaClient
 from channels.telegram import SECRET_HEADER, OneChatAtATime, build, running, split_text
 from channels.telegram_keyboards import Keyboards
-from recommender.feedback import FeedbackStore
-from recommender.localstack import free_port
+from devtools.localstack import free_port
+from devtools.stack import ROOT
+from recommender.storage.feedback import FeedbackStore
 from tests.channels.fake_telegram import FakeTelegram
 from tests.chat import Chat
 

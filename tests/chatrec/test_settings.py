@@ -10,9 +10,9 @@ from pathlib import Path
 from chatrec import settings
 from chatrec.settings import ROOT, Settings, variable
 
-PACKAGES = ("actions", "bot", "channels", "chatrec", "recommender")
+PACKAGES = ("actions", "bot", "channels", "chatrec", "devtools", "recommender")
 # Besides the settings module, only the launchers build environments for the processes they start.
-MAY_READ_ENVIRONMENT = {"chatrec/settings.py", "chatrec/cli.py", "bot/stack.py", "recommender/localstack.py"}
+MAY_READ_ENVIRONMENT = {"chatrec/settings.py", "chatrec/cli.py", "devtools/stack.py", "devtools/localstack.py"}
 
 
 def environment_reads(path: Path) -> list[int]:
@@ -68,8 +68,8 @@ def test_secrets_never_show_in_a_repr() -> None:
 
 def test_importing_the_action_server_loads_no_model_code() -> None:
     """Actions send task names; LightFM, training, tuning and evaluation stay in the workers."""
-    heavy = ("lightfm", "recommender.training", "recommender.tuning", "recommender.evaluation",
-             "recommender.experiment", "recommender.retraining", "recommender.tasks", "alembic", "torch")
+    heavy = ("lightfm", "recommender.training", "recommender.evaluation", "recommender.experiments",
+             "recommender.model.hybrid", "recommender.tasks.worker", "alembic", "torch")
     code = ("import sys, actions.recommendations, actions.feedback, actions.calls; "
             f"print([m for m in {heavy!r} if m in sys.modules])")
     loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from recommender import artifacts
-from recommender.catalog import Dataset
-from recommender.datasets import load_dataset
-from recommender.features import FeatureSpace
-from recommender.model import HybridModel, ModelParams
-from recommender.evaluation import evaluate, random_split, to_matrix
-from recommender.experiment import fit_hybrid
-from recommender.service import Recommender
-from recommender.tuning import hybrid_features
-from recommender.feedback import FeedbackStore
-from recommender.localstack import environment
+from chatrec.settings import environment
+from recommender.data import load_dataset
+from recommender.domain.catalog import Dataset
+from recommender.evaluation.metrics import evaluate, random_split, to_matrix
+from recommender.model.features import FeatureSpace
+from recommender.model.hybrid import HybridModel, ModelParams
+from recommender.serving.service import Recommender
+from recommender.storage import artifacts
+from recommender.storage.feedback import FeedbackStore
+from recommender.training.fit import fit_hybrid
+from recommender.training.tuning import hybrid_features
 from tests.services import postgres_database
 
 TINY = ModelParams(no_components=16, max_sampled=10, epochs=8, seed=7)

@@ -1,0 +1,29 @@
+"""Measured results into the docs: which machine, and one section of a Markdown file."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{cpu}, {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, no GPU; "
+            f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def write_section(path: Path, key: str, title: str, text: str) -> None:
+    """Replace the section `key` of `path` (or append it), keeping the other sections."""
+    start, end = f"<!-- {key}:start -->", f"<!-- {key}:end -->"
+    section = f"{start}\n## {title}\n\n{text}\n{end}"
+    current = path.read_text() if path.exists() else "# Benchmarks\n"
+    if start in current:
+        before, rest = current.split(start, 1)
+        current = before + section + rest.split(end, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + section + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(current)

@@ -1,0 +1,167 @@
+"""Local processes for development, tests and benchmarks: a private Redis
+server and Celery workers, each with its own environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from chatrec.settings import environment
+from recommender.data import REPO_ROOT as ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+class RedisServer:
+    """A private redis-server process that can be stopped and started again."""
+
+    def __init__(self, folder: Path) -> None:
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
+        self.port = free_port()
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def _parents() -> dict[int, int]:
+    """Parent pid of every process, from /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue  # gone meanwhile
+    return parents
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid` (children, their children...)."""
+    parents = _parents()
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` exists and is not a zombie."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class Worker:
+    """A real `celery worker` process (one child process or thread) with its own environment,
+    consuming `queue` ("interactive" or "learning"); `nice` lowers its CPU priority."""
+
+    def __init__(self, env: dict[str, str], log: Path, pool: str | None = None,
+                 concurrency: int = 1, queue: str = "interactive", nice: int = 0,
+                 metrics_port: int | None = None) -> None:
+        self.pool = pool  # None: what the configuration chooses
+        self.concurrency = concurrency
+        self.queue = queue
+        self.nice = nice
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENBLAS_NUM_THREADS": "1",
+                    "PYTHONUNBUFFERED": "1", **env}
+        if metrics_port:
+            # prefork children write their metrics here; the parent serves them all
+            multiprocess = log.parent / f"metrics-{queue}"
+            shutil.rmtree(multiprocess, ignore_errors=True)
+            multiprocess.mkdir(parents=True)
+            self.env.update(CHATREC_METRICS_PORT=str(metrics_port), PROMETHEUS_MULTIPROC_DIR=str(multiprocess))
+        else:
+            self.env.pop("CHATREC_METRICS_PORT", None)
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Worker":
+        self.process = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "celery"), "-A", "recommender.tasks.worker",
+             "worker", "-Q", self.queue, "-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
+             f"--concurrency={self.concurrency}", "--loglevel=INFO",
+             "--without-gossip", "--without-mingle", "--without-heartbeat",
+             *([f"--pool={self.pool}"] if self.pool else [])],
+            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
+        return self
+
+    def wait_ready(self, timeout: float = 120.0) -> "Worker":
+        """Until the worker writes heartbeats for its queue (recommender/tasks/heartbeat.py)."""
+        from recommender.tasks.heartbeat import board_for
+
+        board = board_for(caller_app(self.env))
+        deadline = time.monotonic() + timeout
+        while board is not None and not board.alive(self.queue):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the {self.queue} worker exited with {self.process.returncode}; see {self.log}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the {self.queue} worker did not start within {timeout} s; see {self.log}")
+            time.sleep(0.1)
+        return self
+
+    def children(self) -> list[int]:
+        """Pids of the pool processes (the ones that run tasks)."""
+        return [pid for pid, parent in _parents().items() if parent == self.process.pid]
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+def caller_app(env: dict[str, str]):
+    """A Celery app configured like the workers of `env`, for sending tasks."""
+    from celery import Celery
+
+    from recommender.tasks.config import configuration
+
+    with environment(env):
+        app = Celery("caller")
+        app.conf.update(configuration())
+    return app

@@ -1,0 +1,291 @@
+"""The whole bot on one machine: two Celery workers (interactive and, at low CPU
+priority, learning), the action server and Rasa.
+
+    python -m devtools.stack shell          train what is missing, then talk in `rasa shell`
+    python -m devtools.stack interactive    the same stack under `rasa interactive`
+    python -m devtools.stack serve          Rasa's HTTP server (REST channel) for channels and tests
+    python -m devtools.stack train          train what is missing, nothing else
+
+Embedded defaults need no server: the Celery broker is the filesystem, the
+feedback store and the tracker store are SQLite files under .state/, the
+lock store is in memory. Configuration: chatrec/settings.py (the README's table).
+Stopping the command stops every process it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib.metadata import version as package_version
+from pathlib import Path
+from urllib.parse import urlparse
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from bot import catalog_nlu
+from chatrec import settings
+from devtools.localstack import Worker, descendants, running
+from recommender.data import load_dataset
+from recommender.tasks.config import INTERACTIVE, LEARNING
+
+ROOT = Path(__file__).resolve().parents[1]
+BOT = ROOT / "bot"
+RASA_MODELS = ROOT / "models" / "rasa"
+TRACKER_PASSWORD_VARIABLE = "CHATREC_TRACKER_STORE_PASSWORD"
+LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
+SERVING = {"CHATREC_TORCH_THREADS": "1"}  # one message per forward pass: threads only contend
+LEARNING_NICE = 19  # a fit takes whatever CPU conversations leave
+KEEP_RASA_MODELS = 3  # archives kept in models/rasa (about 80 MB each)
+
+
+def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """What every process of the stack runs with: offline models, the repo importable."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **settings.OFFLINE,
+            "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning",
+            **(extra or {})}
+
+
+def tracker_store_config(url: str) -> tuple[dict, dict[str, str]]:
+    """Rasa's endpoint entry for a SQLAlchemy URL, and the variables it reads (the password)."""
+    parsed = make_url(url)
+    config: dict = {"type": "bot.tracker_store.ConversationStore",
+                    "dialect": parsed.get_backend_name(), "db": parsed.database}
+    if parsed.host:
+        config["url"] = parsed.host
+    if parsed.port:
+        config["port"] = parsed.port
+    if parsed.username:
+        config["username"] = parsed.username
+    secrets = {}
+    if parsed.password:
+        config["password"] = "${%s}" % TRACKER_PASSWORD_VARIABLE  # never written to disk
+        secrets[TRACKER_PASSWORD_VARIABLE] = str(parsed.password)
+    return config, secrets
+
+
+def lock_store_config(url: str) -> tuple[dict, dict[str, str]]:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("redis", "rediss"):
+        raise ValueError(f"CHATREC_LOCK_STORE_URL must be a redis:// URL, not {parsed.scheme}://")
+    config = {"type": "redis", "url": parsed.hostname or "localhost", "port": parsed.port or 6379,
+              "db": int(parsed.path.strip("/") or 0), "use_ssl": parsed.scheme == "rediss"}
+    secrets = {}
+    if parsed.password:
+        config["password"] = "${%s}" % LOCK_PASSWORD_VARIABLE
+        secrets[LOCK_PASSWORD_VARIABLE] = parsed.password
+    return config, secrets
+
+
+def write_endpoints(actions_port: int, folder: Path | None = None) -> tuple[Path, dict[str, str]]:
+    """Write the endpoints file for this environment; returns it and the variables it needs."""
+    config = settings.current()
+    config.state_folder()
+    tracker, secrets = tracker_store_config(config.tracker_store_url)
+    endpoints = {"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
+                 "tracker_store": tracker}
+    if config.lock_store_url:
+        endpoints["lock_store"], lock_secrets = lock_store_config(config.lock_store_url)
+        secrets.update(lock_secrets)
+    path = (folder or config.state_dir) / "endpoints.yml"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
+    return path, secrets
+
+
+def rasa(*args: str) -> list[str]:
+    """A `rasa` command line (bot/rasa_cli.py: Rasa's CLI with a speed fix)."""
+    return [sys.executable, "-m", "bot.rasa_cli", *args]
+
+
+def rasa_inputs_fingerprint(config: Path) -> str:
+    """What a Rasa model is made from: its config, the domain and data folders (with the
+    generated catalog files), our NLU components' code, and the Rasa version."""
+    digest = hashlib.sha256(package_version("rasa").encode() + b"\0" + config.read_bytes())
+    files = [*sorted((BOT / "domain").rglob("*")), *sorted((BOT / "data").rglob("*")),
+             *sorted((BOT / "components").glob("*.py"))]
+    for path in files:
+        if path.is_file():
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def train_rasa(config: Path, out: Path, keep: int = KEEP_RASA_MODELS) -> Path:
+    """Catalog NLU data (bot/catalog_nlu.py), then the Rasa model for these inputs: the one
+    already in `out` when nothing changed, else `rasa train`. At most `keep` archives stay."""
+    catalog_nlu.write(load_dataset(settings.current().dataset))
+    name = f"chatrec-{rasa_inputs_fingerprint(config)}"
+    model = out / f"{name}.tar.gz"
+    if model.is_file():
+        model.touch()  # the newest: what `rasa` picks from the folder
+    else:
+        subprocess.run(rasa("train", "--config", str(config), "--domain", str(BOT / "domain"),
+                            "--data", str(BOT / "data"), "--out", str(out), "--fixed-model-name", name),
+                       cwd=ROOT, env=child_environment(), check=True)
+    archives = sorted(out.glob("*.tar.gz"), key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in archives[keep:]:
+        old.unlink(missing_ok=True)
+    return model
+
+
+def train_missing() -> Path:
+    """Train the recommender and the Rasa model when they are missing or out of date."""
+    subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.current().dataset, "train", "--if-missing"],
+                   cwd=ROOT, env=child_environment(), check=True)
+    return train_rasa(BOT / "config.yml", RASA_MODELS)
+
+
+def wait_for_http(url: str, timeout: float = 120.0, process: subprocess.Popen | None = None) -> None:
+    """Until `url` answers 200; fails early when `process` has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class Stack:
+    """The worker and the action server; Rasa itself is started by `serve` or in the foreground."""
+
+    def __init__(self, env: dict[str, str] | None = None, logs: Path | None = None,
+                 actions_port: int | None = None) -> None:
+        self.env = child_environment(env)
+        self.logs = logs or settings.current().state_folder() / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.config = settings.Settings.from_environ(self.env)  # what the children will read
+        self.actions_port = actions_port or self.config.actions_port
+        self.metrics_base = self.config.metrics_port_base
+        self.worker: Worker | None = None
+        self.learner: Worker | None = None
+        self.actions: subprocess.Popen | None = None
+        self.rasa: subprocess.Popen | None = None
+
+    def metrics_port(self, offset: int) -> int | None:
+        """0: action server, 1: interactive worker, 2: learning worker (None: metrics off)."""
+        return self.metrics_base + offset if self.metrics_base else None
+
+    def start_workers(self, pool: str | None = None, concurrency: int = 1) -> None:
+        """The interactive worker and the learning worker."""
+        self.start_interactive_worker(pool, concurrency)
+        self.learner = Worker(self.env, self.logs / "learning-worker.log", queue=LEARNING, nice=LEARNING_NICE,
+                              metrics_port=self.metrics_port(2)).start()
+
+    def start_interactive_worker(self, pool: str | None = None, concurrency: int = 1) -> None:
+        self.worker = Worker(self.env, self.logs / "worker.log", pool, concurrency, queue=INTERACTIVE,
+                             metrics_port=self.metrics_port(1)).start()
+
+    def wait_for_workers(self, timeout: float = 120.0) -> None:
+        for worker in (self.worker, self.learner):
+            if worker is not None:
+                worker.wait_ready(timeout)
+
+    def start_actions(self) -> None:
+        port = self.metrics_port(0)
+        self.actions = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
+            cwd=ROOT, env={**self.env, "CHATREC_METRICS_PORT": str(port or 0)},
+            stdout=(self.logs / "actions.log").open("ab"), stderr=subprocess.STDOUT)
+        wait_for_http(f"http://127.0.0.1:{self.actions_port}/health", process=self.actions)
+
+    def start_server(self, model: Path, port: int, endpoints: Path, secrets: dict[str, str]) -> None:
+        """`rasa run` with the REST channel and the HTTP API, in the background. With a Redis
+        lock store, CHATREC_RASA_WORKERS > 1 runs that many server processes on the port."""
+        workers = str(self.config.rasa_workers)
+        self.rasa = subprocess.Popen(
+            rasa("run", "--model", str(model), "--endpoints", str(endpoints), "--port", str(port),
+                 "--enable-api", "--credentials", str(BOT / "credentials.yml")),
+            cwd=ROOT, env={**self.env, **SERVING, "SANIC_WORKERS": workers, **secrets},
+            stdout=(self.logs / "rasa.log").open("ab"), stderr=subprocess.STDOUT)
+        wait_for_http(f"http://127.0.0.1:{port}/status", timeout=300, process=self.rasa)
+
+    def stop_server(self) -> None:
+        _stop(self.rasa)
+        self.rasa = None
+
+    def stop(self) -> None:
+        self.stop_server()
+        _stop(self.actions)
+        self.actions = None
+        for worker in (self.worker, self.learner):
+            if worker is not None:
+                worker.stop()
+        self.worker = self.learner = None
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    """Stop `process` and whatever it started (`rasa interactive` forks a visualisation server)."""
+    if process is None:
+        return
+    below = descendants(process.pid)
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for pid in below:  # orphans now: not ours to wait for
+        if running(pid):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in below) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in below:
+        if running(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.stack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["shell", "interactive", "serve", "train"])
+    parser.add_argument("--port", type=int, default=settings.current().rasa_port)
+    parser.add_argument("--conversation-id", default=f"shell:{getpass.getuser()}",
+                        help="who you are in `shell` mode (your feedback is kept under this id)")
+    parser.add_argument("--model", type=Path,
+                        help="a trained Rasa model (file or folder) to use instead of training what is missing")
+    args = parser.parse_args()
+    model = args.model or train_missing()
+    if args.mode == "train":
+        return
+    stack = Stack()
+    endpoints, secrets = write_endpoints(stack.actions_port)
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
+        signal.signal(stop_signal, lambda *_: sys.exit(0))
+    try:
+        stack.start_workers()
+        stack.start_actions()
+        if args.mode == "serve":
+            stack.start_server(model, args.port, endpoints, secrets)
+            stack.wait_for_workers()
+            print(f"Rasa is listening on http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
+            stack.rasa.wait()
+        else:  # shell or interactive, in the foreground
+            extra = (["--conversation-id", args.conversation_id] if args.mode == "shell" else
+                     ["--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain"),
+                      "--data", str(BOT / "data")])
+            stack.rasa = subprocess.Popen(
+                rasa(args.mode, "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),
+                     *extra),
+                cwd=ROOT, env={**stack.env, **SERVING, **secrets})
+            stack.rasa.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""The feedback store: who said what about which item.
+
+SQLAlchemy 1.4 in 2.0 style (Rasa pins 1.4), SQLite by default and
+PostgreSQL by URL; the schema is created and upgraded by Alembic
+(recommender/storage/migrations). People are keyed by their channel identity
+(`telegram:123`, `slack:T1:U2`, `shell:...`) and known to the recommender
+as `chat-<row id>`, so model artifacts never hold a channel identity.
+Every event carries the client's event id: a retried or duplicated event
+is stored once.
+
+Forgetting is final: `forget` leaves a tombstone (a SHA-256 digest of the
+identity and the time, kept TOMBSTONE_DAYS) and a write that the person
+made before that time (`made_at`) is refused when it arrives later (a
+replay from an outbox, a redelivered task).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import (CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String,
+                        UniqueConstraint, create_engine, delete, func, select)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, declarative_base
+
+from recommender.domain.constraints import Taste
+from recommender.domain.errors import InvalidRequest, RecommenderError
+
+Base = declarative_base()
+
+KINDS = ("like", "dislike", "seen", "rating", "shown")
+EXPLICIT = ("like", "dislike", "seen", "rating")  # what a person said; "shown" is an impression
+TOMBSTONE_DAYS = 30  # longer than any write can wait (outbox, broker redelivery)
+
+
+class ForgottenPerson(RecommenderError):
+    """A write made before the person asked to be forgotten: refused."""
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ChatUser(Base):
+    __tablename__ = "chat_users"
+
+    id = Column(Integer, primary_key=True)
+    identity = Column(String(200), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    @property
+    def recommender_id(self) -> str:
+        return f"chat-{self.id}"
+
+
+class Event(Base):
+    __tablename__ = "feedback_events"
+    __table_args__ = (
+        UniqueConstraint("user_id", "client_event_id", name="uq_event_per_user"),
+        CheckConstraint("kind IN ('like', 'dislike', 'seen', 'rating', 'shown')", name="ck_event_kind"),
+        CheckConstraint("kind != 'rating' OR rating IS NOT NULL", name="ck_rating_has_value"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("chat_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    client_event_id = Column(String(100), nullable=False)
+    kind = Column(String(16), nullable=False)
+    item_id = Column(String(64), nullable=False)
+    rating = Column(Float)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Forgotten(Base):
+    """A tombstone: this identity (as a digest) was forgotten at `forgotten_at` (unix seconds)."""
+    __tablename__ = "forgotten"
+
+    digest = Column(String(64), primary_key=True)
+    forgotten_at = Column(Float, nullable=False)
+
+
+def digest(identity: str) -> str:
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class UserFeedback:
+    """What one person has told us, item ids grouped by meaning."""
+
+    recommender_id: str | None
+    liked: tuple[str, ...] = ()
+    disliked: tuple[str, ...] = ()
+    seen: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()
+    liked_how: tuple[str, ...] = ()  # per liked item: "said", "button" or "rating:<stars>"
+
+    def taste(self, liked: Sequence[str] = (), genres: Sequence[str] = (), user: str | None = None,
+              genres_how: Sequence[str] = ()) -> Taste:
+        """This feedback, plus what the conversation says now (in words), as the recommender's
+        Taste. `user` overrides the recommender id (a dataset user, in simulations)."""
+        return Taste(user=user or self.recommender_id, liked=self.liked + tuple(liked), genres=tuple(genres),
+                     genres_how=tuple(genres_how),
+                     disliked=self.disliked, exclude=self.seen + self.shown,
+                     liked_how=self.liked_how + ("said",) * len(tuple(liked)))
+
+
+@dataclass(frozen=True)
+class TrainingRow:
+    recommender_id: str
+    item_id: str
+    kind: str
+    rating: float | None
+
+
+def _check(identity: str, kind: str, item_id: str, client_event_id: str, rating: float | None) -> None:
+    if not identity or len(identity) > 200:
+        raise InvalidRequest("A user identity is required (at most 200 characters).")
+    if kind not in KINDS:
+        raise InvalidRequest(f"Unknown feedback {kind!r}; expected one of {', '.join(KINDS)}.")
+    if not item_id or len(item_id) > 64:
+        raise InvalidRequest("Feedback needs an item id (at most 64 characters).")
+    if not client_event_id or len(client_event_id) > 100:
+        raise InvalidRequest("Feedback needs a client event id (at most 100 characters).")
+    if kind == "rating" and (rating is None or not 0 <= rating <= 5):
+        raise InvalidRequest("A rating must be a number from 0 to 5.")
+
+
+class FeedbackStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, future=True, pool_pre_ping=True)
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    # ---- writes ------------------------------------------------------------
+    def record(self, identity: str, kind: str, item_id: str, client_event_id: str,
+               rating: float | None = None, at: datetime | None = None, made_at: float | None = None) -> bool:
+        """Store one event; False when this client event id was stored before."""
+        return self.record_many(identity, [(kind, item_id, client_event_id, rating)], at, made_at) == 1
+
+    def record_many(self, identity: str, events: Sequence[tuple[str, str, str, float | None]],
+                    at: datetime | None = None, made_at: float | None = None) -> int:
+        """Store (kind, item id, client event id, rating) events of one person in one
+        transaction; returns how many were new. `made_at` (unix seconds): when the person
+        did it; raises ForgottenPerson if they asked to be forgotten after that."""
+        for kind, item_id, client_event_id, rating in events:
+            _check(identity, kind, item_id, client_event_id, rating)
+        stored = 0
+        with Session(self.engine) as session, session.begin():
+            if made_at is not None:
+                tombstone = session.get(Forgotten, digest(identity))
+                if tombstone is not None and made_at <= tombstone.forgotten_at:
+                    raise ForgottenPerson("Not stored: this person asked to be forgotten afterwards.")
+            user = self._user(session, identity, create=True)
+            for kind, item_id, client_event_id, rating in events:
+                exists = session.scalar(select(Event.id).where(
+                    Event.user_id == user.id, Event.client_event_id == client_event_id))
+                if exists is not None:
+                    continue
+                try:
+                    with session.begin_nested():
+                        session.add(Event(user_id=user.id, client_event_id=client_event_id, kind=kind,
+                                          item_id=item_id, rating=rating, created_at=at or utcnow()))
+                    stored += 1
+                except IntegrityError:  # the same event stored concurrently
+                    continue
+        return stored
+
+    def forget(self, identity: str, now: float | None = None) -> int:
+        """Delete the person and every event of theirs, and leave a tombstone that refuses
+        their older writes; returns the rows about them that were deleted."""
+        now = time.time() if now is None else now
+        with Session(self.engine) as session, session.begin():
+            session.execute(delete(Forgotten).where(Forgotten.forgotten_at < now - TOMBSTONE_DAYS * 86400))
+            self._tombstone(session, digest(identity), now)
+            user = self._user(session, identity, create=False)
+            if user is None:
+                return 0
+            events = session.execute(delete(Event).where(Event.user_id == user.id)).rowcount
+            session.execute(delete(ChatUser).where(ChatUser.id == user.id))
+            return events + 1
+
+    def _tombstone(self, session: Session, key: str, now: float) -> None:
+        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self.engine.dialect.name]
+        statement = insert(Forgotten).values(digest=key, forgotten_at=now)
+        session.execute(statement.on_conflict_do_update(index_elements=["digest"],
+                                                        set_={"forgotten_at": now}))
+
+    # ---- reads -------------------------------------------------------------
+    def feedback(self, identity: str) -> UserFeedback:
+        with Session(self.engine) as session:
+            user = self._user(session, identity, create=False)
+            if user is None:
+                return UserFeedback(None)
+            events = session.scalars(select(Event).where(Event.user_id == user.id).order_by(Event.id)).all()
+            groups: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": [], "shown": []}
+            how: dict[str, str] = {}  # the latest way each liked item was liked
+            for event in events:
+                meaning = _meaning(event)
+                groups[meaning].append(event.item_id)
+                if meaning == "liked":
+                    how[event.item_id] = _how(event)
+            grouped = {k: tuple(dict.fromkeys(v)) for k, v in groups.items()}
+            return UserFeedback(user.recommender_id, **grouped,
+                                liked_how=tuple(how[item] for item in grouped["liked"]))
+
+    def export(self, identity: str) -> dict:
+        """Everything stored about one person, as JSON-ready data."""
+        with Session(self.engine) as session:
+            user = self._user(session, identity, create=False)
+            if user is None:
+                return {"identity": identity, "stored": False, "events": []}
+            events = session.scalars(select(Event).where(Event.user_id == user.id).order_by(Event.id)).all()
+            return {
+                "identity": user.identity, "stored": True, "recommender_id": user.recommender_id,
+                "created_at": user.created_at.isoformat(),
+                "events": [{"client_event_id": e.client_event_id, "kind": e.kind, "item_id": e.item_id,
+                            "rating": e.rating, "created_at": e.created_at.isoformat()} for e in events],
+            }
+
+    def training_rows(self, up_to: int | None = None) -> list[TrainingRow]:
+        """Every event (up to event id `up_to`), oldest first."""
+        query = (select(ChatUser.id, Event.item_id, Event.kind, Event.rating)
+                 .join(Event, Event.user_id == ChatUser.id).order_by(Event.id))
+        if up_to is not None:
+            query = query.where(Event.id <= up_to)
+        with Session(self.engine) as session:
+            return [TrainingRow(f"chat-{uid}", item, kind, rating) for uid, item, kind, rating in session.execute(query)]
+
+    def last_event_id(self) -> int:
+        with Session(self.engine) as session:
+            return session.scalar(select(func.max(Event.id))) or 0
+
+    def explicit_events_after(self, event_id: int) -> int:
+        """How many likes, dislikes, "seen" and ratings came after event `event_id` (impressions don't count)."""
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count(Event.id)).where(
+                Event.id > event_id, Event.kind.in_(EXPLICIT))) or 0
+
+    @staticmethod
+    def _user(session: Session, identity: str, create: bool) -> ChatUser | None:
+        user = session.scalar(select(ChatUser).where(ChatUser.identity == identity))
+        if user is None and create:
+            try:
+                with session.begin_nested():
+                    user = ChatUser(identity=identity, created_at=utcnow())
+                    session.add(user)
+            except IntegrityError:  # created concurrently
+                user = session.scalar(select(ChatUser).where(ChatUser.identity == identity))
+        return user
+
+
+def _how(event: Event) -> str:
+    """How a like was given: a rating, words ("<message>:said:<item>", actions/feedback.py), or 👍."""
+    if event.kind == "rating":
+        return f"rating:{event.rating:g}"
+    return "said" if ":said:" in event.client_event_id else "button"  # the item part may hold ":"
+
+
+def _meaning(event: Event) -> str:
+    """like / rating >= 4 -> liked; dislike / rating <= 2 -> disliked; seen / rating 3 -> seen."""
+    if event.kind == "rating":
+        return "liked" if event.rating >= 4 else "disliked" if event.rating <= 2 else "seen"
+    return {"like": "liked", "dislike": "disliked", "seen": "seen", "shown": "shown"}[event.kind]

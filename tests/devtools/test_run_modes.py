@@ -1,0 +1,127 @@
+"""The README's run command (`python -m devtools.stack shell`) and `make interactive`
+(`python -m devtools.stack interactive`), each in a pseudo-terminal as a person
+runs them, on the tests' Rasa model and the embedded defaults (filesystem
+broker, SQLite stores): a conversation in `rasa shell`, then `/stop` or a
+closed terminal stops every process the command started."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from devtools.localstack import descendants, free_port, running
+from devtools.stack import ROOT
+from tests.recommender.conftest import promote_tiny_version
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\r")
+
+
+class Terminal:
+    """A command running in a pseudo-terminal, with what it printed so far."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.master, replica = pty.openpty()
+        fcntl.ioctl(replica, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
+        self.process = subprocess.Popen(command, stdin=replica, stdout=replica, stderr=replica, cwd=ROOT,
+                                        env=env, start_new_session=True)
+        os.close(replica)
+        self.printed = ""
+
+    def _read(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            try:
+                self.printed += ANSI.sub("", os.read(self.master, 65536).decode(errors="replace"))
+            except OSError:  # the command exited and closed the terminal
+                time.sleep(timeout)
+
+    def wait_for(self, pattern: str, timeout: float = 300.0, start: int = 0) -> int:
+        """Until `pattern` (a regex) is printed after position `start`; returns where it ends."""
+        deadline = time.monotonic() + timeout
+        while (found := re.search(pattern, self.printed[start:])) is None:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"no {pattern!r} in:\n{self.printed[-3000:]}")
+            self._read(0.2)
+        return start + found.end()
+
+    def type(self, line: str) -> None:
+        os.write(self.master, line.encode() + b"\r")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        os.close(self.master)
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if running(pid)}
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")[:120]
+    except OSError:
+        return f"{pid} (gone)"
+
+
+def _stack(mode: str, tmp_path: Path, rasa_model: Path, movielens) -> Terminal:
+    promote_tiny_version(tmp_path / "models", movielens)
+    env = {**os.environ, "CHATREC_STATE_DIR": str(tmp_path / "state"), "CHATREC_MODELS_DIR": str(tmp_path / "models"),
+           "CHATREC_ACTIONS_PORT": str(free_port()), "TERM": "xterm", "PYTHONPATH": str(ROOT)}
+    for name in ("CHATREC_BROKER_URL", "CHATREC_RESULT_BACKEND", "CHATREC_DATABASE_URL",
+                 "CHATREC_TRACKER_STORE_URL", "CHATREC_LOCK_STORE_URL"):
+        env.pop(name, None)  # the embedded defaults, as on a fresh machine
+    return Terminal([sys.executable, "-m", "devtools.stack", mode, "--model", str(rasa_model), "--port",
+                     str(free_port()), "--conversation-id", "shell:test"], env)
+
+
+def _stops_everything(terminal: Terminal, started: set[int]) -> None:
+    terminal.process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while _alive(started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(started), f"left running: {[_command(pid) for pid in _alive(started)]}"
+
+
+def test_the_run_command_holds_a_conversation_and_stop_ends_everything(tmp_path, rasa_model, movielens):
+    terminal = _stack("shell", tmp_path, rasa_model, movielens)
+    try:
+        at = terminal.wait_for(r"Type a message and press enter")
+        started = descendants(terminal.process.pid)
+        assert len(started) >= 3  # worker, action server, rasa shell
+        terminal.type("recommend a comedy from the 90s")
+        at = terminal.wait_for(r"\(199\d\)", timeout=120, start=at)  # a 90s title, answered by the worker
+        terminal.type("why the first one?")
+        terminal.wait_for(r"Why .+ \(199\d\)\?", timeout=120, start=at)
+        assert "Custom json" not in terminal.printed  # the list's text, not its data for the adapters
+        terminal.type("/stop")
+        _stops_everything(terminal, started)
+        assert (tmp_path / "state" / "tracker.sqlite3").is_file()  # the conversation, in embedded SQLite
+    finally:
+        terminal.close()
+
+
+def test_interactive_mode_runs_on_the_same_stack_and_a_closed_terminal_stops_it(tmp_path, rasa_model, movielens):
+    terminal = _stack("interactive", tmp_path, rasa_model, movielens)
+    try:
+        terminal.wait_for(r"Your input ->")
+        started = descendants(terminal.process.pid)
+        commands = [_command(pid) for pid in started]
+        assert any("rasa_sdk" in c for c in commands) and any("celery" in c for c in commands)
+        # rasa interactive, and the visualisation server it forks (when port 5006 is free)
+        assert sum("bot.rasa_cli interactive" in c for c in commands) >= 1
+        terminal.process.send_signal(signal.SIGHUP)  # to the stack alone: it must stop what it started
+        _stops_everything(terminal, started)
+    finally:
+        terminal.close()

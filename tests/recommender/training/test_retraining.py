@@ -1,0 +1,102 @@
+"""The learning loop: retrain on dataset + feedback, a gate that keeps worse models out, rollback."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from chatrec.settings import environment
+from devtools.localstack import ROOT
+from recommender.domain.constraints import Taste
+from recommender.model.hybrid import ModelParams
+from recommender.serving.service import load_recommender
+from recommender.storage import artifacts
+from recommender.storage.feedback import FeedbackStore
+from recommender.training import retraining
+from tests.recommender.conftest import promote_tiny_version
+
+
+@pytest.fixture
+def models(tmp_path, movielens):
+    folder = tmp_path / "models"
+    first = promote_tiny_version(folder, movielens)
+    with environment({"CHATREC_MODELS_DIR": str(folder)}):
+        yield folder, first
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.sqlite3'}")
+    store.migrate()
+    return store
+
+
+def test_feedback_users_become_trained_users(models, movielens, store):
+    folder, first = models
+    for i, item in enumerate(["50", "172", "181", "1", "100"]):
+        store.record("telegram:5", "like", item, f"l{i}")
+    store.record("telegram:5", "dislike", "313", "d1")
+    store.record("telegram:5", "shown", "7", "s1")
+    decision = retraining.retrain(movielens, store, threads=1)
+    assert decision.promoted and decision.current_version == first
+    assert artifacts.current_version(movielens.name) == decision.new_version
+    meta = artifacts.read_meta(movielens.name, decision.new_version)
+    assert meta["feedback_events"] == 7 and meta["last_event_id"] == store.last_event_id()
+    assert meta["previous_version"] == first and "ndcg@5" in meta["metrics"]["test"]
+
+    served = load_recommender(movielens.name)
+    chat_id = store.feedback("telegram:5").recommender_id
+    assert served.model.user_ids[-1] == chat_id  # likes trained, dislikes and impressions not
+    profile = served._profile(Taste(user=chat_id))
+    assert profile.model_row == len(served.model.user_ids) - 1
+
+
+def test_with_feedback_keeps_only_positive_feedback(movielens, store):
+    store.record("a", "like", "50", "1")
+    store.record("a", "rating", "100", "2", rating=4)
+    store.record("a", "rating", "127", "3", rating=1)
+    store.record("a", "dislike", "1", "4")
+    store.record("a", "shown", "7", "5")
+    store.record("b", "seen", "50", "6")
+    merged = retraining.with_feedback(movielens, store.training_rows())
+    assert len(merged.users) == len(movielens.users) + 2
+    assert len(merged.interactions) == len(movielens.interactions) + 3
+    extra = {(merged.users[u].id, merged.catalog.items[i].id)
+             for u, i in zip(merged.interactions.users[-3:], merged.interactions.items[-3:])}
+    a, b = store.feedback("a").recommender_id, store.feedback("b").recommender_id
+    assert extra == {(a, "50"), (a, "100"), (b, "50")}
+
+
+def test_a_damaged_candidate_is_not_promoted(models, movielens, store):
+    folder, first = models
+    store.record("telegram:9", "like", "50", "x")
+    damaged = ModelParams(no_components=2, epochs=1, learning_rate=0.0001, seed=1)
+    decision = retraining.retrain(movielens, store, params=damaged, threads=1)
+    assert not decision.promoted and decision.new_version is None
+    assert decision.candidate_metric < decision.current_metric
+    assert artifacts.current_version(movielens.name) == first
+    logged = [json.loads(line) for line in (folder / movielens.name / "decisions.jsonl").read_text().splitlines()]
+    assert logged[-1]["promoted"] is False and "kept the served model" in logged[-1]["reason"]
+
+
+def test_rollback_is_one_command(models, movielens, store):
+    folder, first = models
+    store.record("telegram:1", "like", "50", "x")
+    second = retraining.retrain(movielens, store, threads=1).new_version
+    assert artifacts.current_version(movielens.name) == second
+    done = subprocess.run([sys.executable, "-m", "recommender", "rollback"], cwd=ROOT,
+                          env={**os.environ, "CHATREC_MODELS_DIR": str(folder)},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert first in done.stdout
+    assert artifacts.current_version(movielens.name) == first
+
+
+def test_retrain_needs_a_served_model(tmp_path, movielens, store):
+    with environment({"CHATREC_MODELS_DIR": str(tmp_path / "empty")}):
+        with pytest.raises(FileNotFoundError, match="make train"):
+            retraining.retrain(movielens, store)
+        with pytest.raises(FileNotFoundError, match="no earlier model version"):
+            retraining.rollback(movielens.name)
