@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
+from chatrec.reports import percentile
+
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = ROOT / "bot" / "data" / "nlu.yml"
 HELD_OUT = ROOT / "bot" / "tests" / "nlu_heldout.yml"
@@ -93,7 +95,7 @@ def parse_all(model: str, messages: list) -> dict:
         latencies.append((time.perf_counter() - start) * 1000)
     latencies.sort()
     return {**score(messages, parsed), "parse_p50_ms": statistics.median(latencies),
-            "parse_p95_ms": latencies[int(len(latencies) * 0.95) - 1],
+            "parse_p95_ms": percentile(latencies, 95),
             "predicted": [p["intent"]["name"] for p in parsed]}
 
 

@@ -29,14 +29,22 @@ import contextlib
 import functools
 import gc
 import logging
+import warnings
 from importlib.metadata import version
 from typing import Any, Dict, Iterator, Text
 
-from jsonschema import ValidationError
-from jsonschema.validators import validator_for
-from rasa.core import run
-from rasa.core.actions.action import RemoteAction
-from rasa.core.channels import console
+# Libraries' deprecation notices (TensorFlow, SQLAlchemy, matplotlib) are not ours to act on:
+# what the person sees is what the bot does. Set before Rasa imports them.
+for _ in range(2):  # again after Sanic, whose import turns them back on
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
+    import sanic.app  # noqa: E402,F401
+
+from jsonschema import ValidationError  # noqa: E402
+from jsonschema.validators import validator_for  # noqa: E402
+from rasa.core import run  # noqa: E402
+from rasa.core.actions.action import RemoteAction  # noqa: E402
+from rasa.core.channels import console  # noqa: E402
 
 PATCHED_RASA = "3.6."  # the fixes replace private functions of this Rasa release only
 _validate_original = RemoteAction._validate_action_result

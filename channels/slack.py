@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import OrderedDict
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -42,6 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
+from channels.recent import Recent
 from chatrec import settings
 from chatrec.settings import variable
 
@@ -123,7 +123,7 @@ class Deliveries:
     presses on a message, threads the bot answered in."""
 
     def __init__(self) -> None:
-        self._seen: OrderedDict[str, bool] = OrderedDict()
+        self._seen = Recent(REMEMBERED_EVENTS)
 
     def __contains__(self, key: str) -> bool:
         return key in self._seen
@@ -135,8 +135,6 @@ class Deliveries:
             log.info("skipping a repeated delivery of %s", event_id)
             return False
         self._seen[event_id] = True
-        if len(self._seen) > REMEMBERED_EVENTS:
-            self._seen.popitem(last=False)
         return True
 
 

@@ -35,7 +35,6 @@ import html
 import logging
 import re
 import weakref
-from collections import OrderedDict
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Awaitable
 from urllib.parse import urlparse
@@ -49,6 +48,7 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, B
                           filters)
 
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
+from channels.recent import Recent
 from channels.telegram_keyboards import Keyboards, is_feedback
 from chatrec import settings
 
@@ -159,13 +159,11 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
 
 async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs first: an update id seen before stops here (webhooks may deliver twice)."""
-    seen: OrderedDict = context.bot_data.setdefault("seen_updates", OrderedDict())
+    seen: Recent = context.bot_data.setdefault("seen_updates", Recent(REMEMBERED_UPDATES))
     if update.update_id in seen:
         log.info("skipping duplicate update %s", update.update_id)
         raise ApplicationHandlerStop
     seen[update.update_id] = True
-    if len(seen) > REMEMBERED_UPDATES:
-        seen.popitem(last=False)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,12 +11,12 @@ forgotten list is answered with "ask me again".
 from __future__ import annotations
 
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from channels.rasa_client import Button, Reply
+from channels.recent import Recent
 
 REMEMBERED = 10_000
 PER_ROW = 5
@@ -40,13 +40,12 @@ class Keyboards:
     """Remembers the lists this adapter showed and builds their keyboards."""
 
     def __init__(self, size: int = REMEMBERED) -> None:
-        self._shown: OrderedDict[str, Shown] = OrderedDict()
-        self._payloads: OrderedDict[str, str] = OrderedDict()
-        self._size = size
+        self._shown = Recent(size)  # key -> Shown
+        self._payloads = Recent(size)  # token -> payload
 
     def remember(self, reply: Reply) -> str:
         key = secrets.token_hex(4)
-        _bounded_put(self._shown, key, Shown(reply), self._size)
+        self._shown[key] = Shown(reply)
         return key
 
     def get(self, key: str) -> Shown | None:
@@ -60,7 +59,7 @@ class Keyboards:
         found = []
         for button in buttons:
             token = secrets.token_hex(6)
-            _bounded_put(self._payloads, token, button.payload, self._size)
+            self._payloads[token] = button.payload
             found.append(InlineKeyboardButton(button.title, callback_data=f"p:{token}"))
         return InlineKeyboardMarkup([found[i:i + 2] for i in range(0, len(found), 2)]) if found else None
 
@@ -90,12 +89,6 @@ class Keyboards:
         if len(shown.reply.items) > 1:
             rows.append([InlineKeyboardButton(f"« {len(shown.reply.items)} items", callback_data=f"b:{key}")])
         return InlineKeyboardMarkup(rows)
-
-
-def _bounded_put(mapping: OrderedDict, key: str, value: object, size: int) -> None:
-    mapping[key] = value
-    if len(mapping) > size:
-        mapping.popitem(last=False)
 
 
 def is_feedback(action: Button) -> bool:

@@ -1,9 +1,10 @@
-"""Measured results into the docs: which machine, and one section of a Markdown file."""
+"""Measured results into the docs: percentiles, which machine, one section of a Markdown file."""
 
 from __future__ import annotations
 
 import os
 import platform
+import statistics
 from pathlib import Path
 
 
@@ -27,3 +28,10 @@ def write_section(path: Path, key: str, title: str, text: str) -> None:
         current = current.rstrip("\n") + "\n\n" + section + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(current)
+
+
+def percentile(values: list[float], q: int) -> float:
+    """The q-th percentile of `values` (statistics.quantiles, inclusive method)."""
+    if len(values) < 2:
+        return values[0] if values else 0.0
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]

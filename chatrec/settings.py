@@ -20,6 +20,10 @@ from typing import Iterator, Mapping
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages when installed)
 # Set for every process: models come from installed packages, never from a hub.
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+# Set for the processes the launcher starts: libraries' start-up notices off (TensorFlow's
+# C++ logs, SQLAlchemy 2.0's migration notice, deprecation warnings).
+QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+         "PYTHONWARNINGS": "ignore::DeprecationWarning"}
 
 
 def _setting(default: object, doc: str, example: str = "", *, env: str | None = None,

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 from tabulate import tabulate
 
-from chatrec.reports import machine, write_section
+from chatrec.reports import machine, percentile, write_section
 from recommender.data import REPO_ROOT, load_dataset
 from recommender.domain.catalog import Catalog, Dataset, Interactions, Item, User
 from recommender.domain.constraints import Constraints, Taste
@@ -50,7 +50,7 @@ def latency(call: Callable[[int], object], calls: int = CALLS) -> dict:
         call(i)
         times.append((time.perf_counter() - start) * 1000)
     times.sort()
-    return {"p50_ms": statistics.median(times), "p99_ms": times[int(len(times) * 0.99) - 1],
+    return {"p50_ms": statistics.median(times), "p99_ms": percentile(times, 99),
             "mean_ms": statistics.fmean(times), "calls": calls}
 
 
@@ -154,7 +154,7 @@ def _latency_rows(results: dict) -> list[list]:
 def render(ml: dict, scale: dict | None, host: str) -> str:
     headers = ["call", "p50 ms", "p99 ms", "mean ms", "calls"]
     lines = [
-        f"Machine: {host}. Measured by `make bench` (`python -m recommender bench`); "
+        f"Machine: {host}. Measured by `make bench` (`python -m devtools.bench`); "
         "every number below comes from one run of it.", "",
         "### MovieLens 100K, in-process", "",
         f"Hybrid fit on all {ml['ratings']:,} ratings ({ml['users']} users x {ml['items']} items), "

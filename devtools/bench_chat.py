@@ -36,7 +36,7 @@ import aiohttp
 from tabulate import tabulate
 
 from chatrec import settings
-from chatrec.reports import machine, write_section
+from chatrec.reports import machine, percentile, write_section
 from chatrec.settings import environment
 from devtools.localstack import RedisServer, free_port
 from devtools.stack import RASA_MODELS, ROOT, Stack, child_environment, rasa, wait_for_http, write_endpoints
@@ -95,7 +95,7 @@ async def _load(port: int, script: list[str], users: int, turns: int, tag: str) 
     latencies.sort()
     return {"users": users, "messages": len(latencies), "errors": len(errors), "error_samples": errors[:3],
             "no_reply": len(silent), "no_reply_to": sorted(set(silent)),
-            "p50_ms": statistics.median(latencies), "p95_ms": latencies[int(0.95 * len(latencies)) - 1],
+            "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95),
             "throughput": len(latencies) / seconds}
 
 
@@ -143,10 +143,6 @@ def bench_plain(folder: Path, loads: list[int], turns: int) -> list[dict]:
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else (values or [0.0])[0]
 
 
 class RetrainWatch:
@@ -197,7 +193,7 @@ async def _realistic_load(port: int, users: int, turns: int, tag: str) -> tuple[
 
 def _summary(rows: list, errors: list[str]) -> dict:
     times = [ms for _, ms, _ in rows]
-    return {"messages": len(times), "p50_ms": statistics.median(times), "p95_ms": _p95(times),
+    return {"messages": len(times), "p50_ms": statistics.median(times), "p95_ms": percentile(times, 95),
             "fallbacks": sum(fell_back for _, _, fell_back in rows), "errors": len(errors),
             "error_samples": errors[:3]}
 

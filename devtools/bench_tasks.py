@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from chatrec.reports import machine, write_section
+from chatrec.reports import machine, percentile, write_section
 from chatrec.settings import environment
 from devtools.localstack import RedisServer, Worker, caller_app
 from recommender.data import REPO_ROOT
@@ -31,7 +31,7 @@ GENRES = ("Drama", "Comedy", "Action", "Thriller", "Romance")
 def _summary(latencies: list[float], seconds: float) -> dict:
     latencies = sorted(latencies)
     return {"calls": len(latencies), "p50_ms": statistics.median(latencies),
-            "p95_ms": latencies[int(len(latencies) * 0.95) - 1],
+            "p95_ms": percentile(latencies, 95),
             "throughput": len(latencies) / seconds}
 
 
@@ -76,7 +76,7 @@ def render(rows: dict, host: str, cores: int) -> str:
     base = rows["in-process, 1 caller"]["p50_ms"]
     one = rows["Celery + Redis, 1 caller"]["p50_ms"]
     return "\n".join([
-        f"Machine: {host}. Measured by `make bench-tasks` (`python -m recommender bench-tasks`), one run: "
+        f"Machine: {host}. Measured by `make bench-tasks` (`python -m devtools.bench_tasks`), one run: "
         f"a private redis-server, one prefork worker with {cores} processes, callers in separate processes; "
         "`recommend(identity, 10, genres=[...])` for people with no stored feedback (store lookup + fold-in "
         "+ scoring the whole catalog).", "",

@@ -47,10 +47,9 @@ KEEP_RASA_MODELS = 3  # archives kept in models/rasa (about 80 MB each)
 
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """What every process of the stack runs with: offline models, the repo importable."""
-    return {**os.environ, "PYTHONPATH": str(ROOT), **settings.OFFLINE,
-            "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", "PYTHONWARNINGS": "ignore::DeprecationWarning",
-            **(extra or {})}
+    """What every process of the stack runs with: offline models, no library noise, the repo importable."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), **settings.OFFLINE, **settings.QUIET,
+            "OPENBLAS_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **(extra or {})}
 
 
 def tracker_store_config(url: str) -> tuple[dict, dict[str, str]]:

@@ -2,7 +2,7 @@
 
 LightFM learns an embedding and a bias per feature; an item's
 representation is the weighted sum over its features (identity, genres,
-decade, knowledge-graph relations), and likewise for users (identity, age
+decade, any other catalog features), and likewise for users (identity, age
 band, gender, occupation). A score is `user · item + item bias`.
 
 After each epoch the representations are computed once; scoring them is

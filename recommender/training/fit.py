@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tqdm import tqdm
+
 from recommender.domain.catalog import Dataset, Interactions
 from recommender.evaluation.metrics import to_matrix
 from recommender.model.features import FeatureConfig, FeatureSpace
@@ -19,7 +21,9 @@ def matrices(dataset: Dataset, *parts: Interactions):
 def fit_hybrid(dataset: Dataset, interactions: Interactions, features: FeatureConfig,
                params: ModelParams, threads: int) -> HybridModel:
     (matrix,) = matrices(dataset, interactions)
-    return HybridModel(FeatureSpace(dataset, features), params).fit(matrix.tocoo(), num_threads=threads)
+    with tqdm(total=params.epochs, desc="fitting LightFM (epochs)", leave=False, disable=None) as progress:
+        return HybridModel(FeatureSpace(dataset, features), params).fit(
+            matrix.tocoo(), num_threads=threads, after_epoch=lambda *_: progress.update())
 
 
 def served_params(dataset: Dataset) -> ModelParams:

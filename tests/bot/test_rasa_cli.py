@@ -82,3 +82,14 @@ def test_another_rasa_release_runs_without_the_fixes(monkeypatch) -> None:
     monkeypatch.setattr(rasa_cli, "PATCHED_RASA", "9.9.")
     with rasa_cli.patched() as applied:
         assert not applied and run.load_agent_on_start is rasa_cli._load_agent_on_start
+
+
+def test_rasa_starts_without_library_noise() -> None:
+    """What the person sees is what Chat-Rec does: no deprecation notices or TensorFlow logs."""
+    result = run_rasa("data", "validate", "--domain", str(BOT / "domain"), "--data", str(BOT / "data"),
+                      "--config", str(BOT / "config.yml"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    for noise in ("DeprecationWarning", "MovedIn20Warning", "oneDNN", "cudart", "TF-TRT"):
+        assert noise not in output, noise
+    assert "No story structure conflicts found" in output

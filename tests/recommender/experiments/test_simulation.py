@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from recommender.domain.constraints import Taste
@@ -47,7 +48,9 @@ def test_group_summary_table_and_json(recommender, store, tmp_path):
     assert group["users"] == 3
     for side in simulation.ARMS:
         assert len(group[side]["precision"]) == simulation.ROUNDS
-        assert all(0 <= p <= 1 for p in group[side]["hit_rate"])
+    static = np.array([simulation._rounds(recommender, None, start, hidden) for _, start, hidden in people])
+    assert group["static"]["hit_rate"] == pytest.approx((static > 0).mean(axis=0).tolist())
+    assert group["static"]["precision"] == pytest.approx((static / simulation.K).mean(axis=0).tolist())
     # each group and arm stores its own feedback, under its own identities
     assert store.export("test:rerank_only:sim:196")["stored"] and store.export("test:loop:sim:196")["stored"]
     assert not store.export("test:static:sim:196")["stored"]
