@@ -11,7 +11,7 @@ import pytest
 from recommender.experiments import offline as experiment
 from recommender.training.tuning import SearchSpace
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MODELS = ("lightfm-hybrid", "lightfm-cf", "popularity", "item-knn", "implicit-als", "ease")
 METRICS = ("precision@5", "recall@5", "ndcg@5", "precision@10", "recall@10", "ndcg@10", "coverage@10")
 
@@ -65,6 +65,15 @@ def test_train_then_demo_from_the_command_line(tmp_path):
     assert "trained and promoted" in trained.stdout
     again = _cli("train", "--quick", "--if-missing", env=env)
     assert "nothing to train" in again.stdout
+    # a version saved by an older Chat-Rec (format 2: a pickled model) is retrained on the next start
+    served = tmp_path / "movielens-100k" / (tmp_path / "movielens-100k" / "CURRENT").read_text().strip()
+    meta = json.loads((served / "meta.json").read_text())
+    (served / "meta.json").write_text(json.dumps({**meta, "format": 2}))
+    retrained = _cli("train", "--quick", "--if-missing", env=env)
+    assert "trained and promoted" in retrained.stdout, retrained.stdout + retrained.stderr
+    current = tmp_path / "movielens-100k" / (tmp_path / "movielens-100k" / "CURRENT").read_text().strip()
+    assert current != served and (current / "embeddings.npz").is_file()
+    assert not list(current.glob("*.pkl"))
     demo = _cli("demo", env=env)
     assert demo.returncode == 0, demo.stderr
     assert "Why " in demo.stdout and "No film in the catalog matches" in demo.stdout
