@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages when installed)
+# Where state and models go by default: the checkout, or the working folder of an installed `chatrec`.
+HOME = ROOT if (ROOT / "pyproject.toml").is_file() else Path.cwd()
 # Set for every process: models come from installed packages, never from a hub.
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 # Set for the processes the launcher starts: libraries' start-up notices off (TensorFlow's
@@ -36,9 +38,9 @@ def _setting(default: object, doc: str, example: str = "", *, env: str | None = 
 @dataclass(frozen=True)
 class Settings:
     # storage
-    state_dir: Path = _setting(ROOT / ".state", "local state: SQLite files, embedded broker, logs",
+    state_dir: Path = _setting(HOME / ".state", "local state: SQLite files, embedded broker, logs",
                                "/var/lib/chatrec", shown_default="`.state/`")
-    models_dir: Path = _setting(ROOT / "models", "trained model versions", "a shared volume",
+    models_dir: Path = _setting(HOME / "models", "trained model versions", "a shared volume",
                                 shown_default="`models/`")
     database_url: str = _setting("", "the feedback store", "`postgresql://user@host/chatrec`",
                                  shown_default="`sqlite:///.state/feedback.sqlite3`")

@@ -19,6 +19,7 @@ from typing import Callable
 
 import numpy as np
 from tabulate import tabulate
+from tqdm import tqdm
 
 from chatrec.reports import machine, percentile, write_section
 from recommender.data import REPO_ROOT, load_dataset
@@ -45,7 +46,7 @@ def latency(call: Callable[[int], object], calls: int = CALLS) -> dict:
     for i in range(10):
         call(i)
     times = []
-    for i in range(calls):
+    for i in tqdm(range(calls), desc="latency", leave=False, disable=None):
         start = time.perf_counter()
         call(i)
         times.append((time.perf_counter() - start) * 1000)
@@ -125,7 +126,7 @@ def scale_part(sizes: dict = SCALE) -> dict:
     model = HybridModel(features, FALLBACK_PARAMS)
     epoch_seconds = []
     coo = matrix.tocoo()
-    for _ in range(sizes["epochs"]):
+    for _ in tqdm(range(sizes["epochs"]), desc="scale run: fitting (epochs)", disable=None):
         start = time.perf_counter()
         model.fit(coo, epochs=1, num_threads=default_threads())
         epoch_seconds.append(time.perf_counter() - start)

@@ -12,6 +12,8 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
+
 from chatrec.settings import environment
 from recommender.data import REPO_ROOT as ROOT
 
@@ -61,32 +63,19 @@ class RedisServer:
             self.process = None
 
 
-def _parents() -> dict[int, int]:
-    """Parent pid of every process, from /proc."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
-            continue  # gone meanwhile
-    return parents
-
-
 def descendants(pid: int) -> set[int]:
     """Every process below `pid` (children, their children...)."""
-    parents = _parents()
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
+    try:
+        return {child.pid for child in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
 
 
 def running(pid: int) -> bool:
     """Whether `pid` exists and is not a zombie."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
 
 
@@ -141,7 +130,7 @@ class Worker:
 
     def children(self) -> list[int]:
         """Pids of the pool processes (the ones that run tasks)."""
-        return [pid for pid, parent in _parents().items() if parent == self.process.pid]
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
 
     def stop(self) -> None:
         if self.process is None:
