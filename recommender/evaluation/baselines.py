@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from implicit.nearest_neighbours import CosineRecommender
 
 
 class Popularity:
@@ -22,26 +23,21 @@ class Popularity:
 
 
 class ItemKNN:
-    """Item-based k-nearest neighbours on cosine similarity of item columns."""
+    """Item-based k-nearest neighbours on cosine similarity of item columns (implicit's
+    CosineRecommender): an item scores by the user's items among its `neighbours` nearest."""
 
     def __init__(self, neighbours: int = 50) -> None:
         self.neighbours = neighbours
 
     def fit(self, train: sp.csr_matrix) -> "ItemKNN":
         self.train = train.tocsr().astype(np.float32)
-        norms = np.sqrt(np.asarray(self.train.power(2).sum(axis=0)).ravel()) + 1e-9
-        unit = self.train.multiply(1.0 / norms).tocsc()
-        similarity = np.asarray((unit.T @ unit).todense())
-        np.fill_diagonal(similarity, 0.0)
-        if self.neighbours < similarity.shape[0]:
-            # keep each item's strongest neighbours only
-            cutoff = -np.partition(-similarity, self.neighbours - 1, axis=0)[self.neighbours - 1]
-            similarity[similarity < cutoff[np.newaxis, :]] = 0.0
-        self.similarity = similarity
+        model = CosineRecommender(K=self.neighbours)
+        model.fit(self.train, show_progress=False)
+        self.neighbours_of = model.similarity.T.tocsr()  # column j: item j's nearest items
         return self
 
     def scores(self, users: np.ndarray) -> np.ndarray:
-        return np.asarray(self.train[users] @ self.similarity)
+        return (self.train[users] @ self.neighbours_of).toarray()
 
 
 class ALS:
