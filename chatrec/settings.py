@@ -62,6 +62,8 @@ class Settings:
     dataset: str = _setting("movielens-100k", "the catalog: `movielens-100k`, a folder under `data/catalogs/` "
                                               "or a path", "`products`")
     retrain_after: int = _setting(200, "explicit feedback events (impressions don't count) that queue a retrain")
+    learning_threads: int = _setting(1, "LightFM threads of a retrain: one leaves the other cores to conversations, "
+                                        "and one thread fits the same model every time")
     # processes and ports
     rasa_port: int = _setting(5005, "Rasa's HTTP port")
     actions_port: int = _setting(5055, "the action server's port")

@@ -30,6 +30,7 @@ from sqlalchemy import Column, Float, Integer, String, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from chatrec import settings
 from recommender.data import load_dataset
 from recommender.storage.feedback import Base, FeedbackStore
 from recommender.training import retraining
@@ -166,6 +167,7 @@ def retrain_when_due(store: FeedbackStore, dataset_name: str, owner: str, force:
             state.finish(None)
             return Outcome("nothing new")
         watermark = store.last_event_id()
-        decision = retraining.retrain(load_dataset(dataset_name), store, up_to=watermark)
+        decision = retraining.retrain(load_dataset(dataset_name), store, up_to=watermark,
+                                      threads=settings.current().learning_threads)
         state.finish(watermark)
         return Outcome(decision.reason, decision)
