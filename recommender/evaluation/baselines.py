@@ -6,9 +6,12 @@ index, so `evaluation.evaluate` treats them exactly like the hybrid.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from implicit.nearest_neighbours import CosineRecommender
+from implicit.utils import ParameterWarning
 
 
 class Popularity:
@@ -32,7 +35,9 @@ class ItemKNN:
     def fit(self, train: sp.csr_matrix) -> "ItemKNN":
         self.train = train.tocsr().astype(np.float32)
         model = CosineRecommender(K=self.neighbours)
-        model.fit(self.train, show_progress=False)
+        with warnings.catch_warnings():  # implicit converts its own normalised matrix and says so
+            warnings.simplefilter("ignore", ParameterWarning)
+            model.fit(self.train, show_progress=False)
         self.neighbours_of = model.similarity.T.tocsr()  # column j: item j's nearest items
         return self
 
