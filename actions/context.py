@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.years import year_range
+from recommender.domain.titles import genre_key
 
 EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": []}
 KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
@@ -74,22 +75,18 @@ def requested_years(tracker: Tracker, vocabulary: dict) -> tuple[int, int] | Non
     return (min(r[0] for r in ranges), max(r[1] for r in ranges)) if ranges else None
 
 
-def _phrase_key(text: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", text.lower())
-
-
 def genre_values(tracker: Tracker, vocabulary: dict) -> list[str]:
     """Genre entities, each widened by a word next to it when that makes a genre the catalog
     knows and the entity alone is not one ("a film noir": the NLU may tag only "film")."""
     text = str(tracker.latest_message.get("text") or "")
-    known = {_phrase_key(phrase) for phrase in vocabulary.get("genre_phrases") or []}
+    known = {genre_key(phrase) for phrase in vocabulary.get("genre_phrases") or []}
     found = []
     for entity in entities(tracker, "genre"):
         value, start, end = str(entity.get("value", "")).strip(), entity.get("start"), entity.get("end")
-        if known and start is not None and end is not None and _phrase_key(value) not in known:
+        if known and start is not None and end is not None and genre_key(value) not in known:
             before, after = text[:start].split()[-1:], text[end:].split()[:1]
             wider = [" ".join(before + [text[start:end]]), " ".join([text[start:end]] + after)]
-            value = next((w for w in wider if _phrase_key(w) in known), value)
+            value = next((w for w in wider if genre_key(w) in known), value)
         if value:
             found.append(value)
     return list(dict.fromkeys(found))
@@ -197,7 +194,7 @@ def liking_phrases(tracker: Tracker) -> dict[str, str]:
         verbs = LIKING_VERBS.findall(text[:start].lower()) if start is not None and end is not None else []
         if verbs and value:
             verb = re.sub(r"^(?:am|'m|'re) ", "are ", verbs[-1])
-            found[str(entity["value"])] = f"{verb} {text[start:end]}"
+            found[value] = f"{verb} {text[start:end]}"
     return found
 
 

@@ -33,12 +33,17 @@ import warnings
 from importlib.metadata import version
 from typing import Any, Dict, Iterator, Text
 
-# Libraries' deprecation notices (TensorFlow, SQLAlchemy, matplotlib) are not ours to act on:
-# what the person sees is what the bot does. Set before Rasa imports them.
-for _ in range(2):  # again after Sanic, whose import turns them back on
+
+def _ignore_deprecations() -> None:
+    """Libraries' deprecation notices (TensorFlow, SQLAlchemy, matplotlib) are not ours to act on:
+    what the person sees is what the bot does."""
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     warnings.filterwarnings("ignore", category=PendingDeprecationWarning)
-    import sanic.app  # noqa: E402,F401
+
+
+_ignore_deprecations()  # before Rasa imports them
+import sanic.app  # noqa: E402,F401
+_ignore_deprecations()  # again: importing Sanic turns them back on
 
 from jsonschema import ValidationError  # noqa: E402
 from jsonschema.validators import validator_for  # noqa: E402

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
 from pathlib import Path
+
+from chatrec.settings import ROOT
+
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"  # where measured sections go
 
 
 def machine() -> str:
@@ -35,3 +40,11 @@ def percentile(values: list[float], q: int) -> float:
     if len(values) < 2:
         return values[0] if values else 0.0
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def command_line(prog: str, doc: str) -> argparse.ArgumentParser:
+    """A report command: its description (the first paragraph of `doc`) and --doc, the Markdown
+    file it writes its section into."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    parser.add_argument("--doc", type=Path, default=BENCHMARKS, help="the Markdown file to write into")
+    return parser

@@ -116,8 +116,14 @@ class Settings:
         values = {}
         for spec in fields(cls):
             raw = environ.get(variable(spec.name), "").strip()
-            if raw:
-                values[spec.name] = type(spec.default)(raw)
+            if not raw:
+                continue
+            kind = type(spec.default)
+            try:
+                values[spec.name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"{variable(spec.name)} must be {'a whole number' if kind is int else 'a number'}, "
+                                 f"not {raw!r}") from None
         return cls(**values)
 
     @property

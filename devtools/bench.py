@@ -21,8 +21,8 @@ import numpy as np
 from tabulate import tabulate
 from tqdm import tqdm
 
-from chatrec.reports import machine, percentile, write_section
-from recommender.data import REPO_ROOT, load_dataset
+from chatrec.reports import command_line, machine, percentile, write_section
+from recommender.data import load_dataset
 from recommender.domain.catalog import Catalog, Dataset, Interactions, Item, User
 from recommender.domain.constraints import Constraints, Taste
 from recommender.evaluation.metrics import to_matrix
@@ -194,11 +194,9 @@ def main(scale: bool = True, out: Path | None = None) -> str:
         write_section(out, "recommender-bench", "Recommender (`make bench`)", text)
     return text
 
-if __name__ == "__main__":
-    import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m devtools.bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+if __name__ == "__main__":
+    parser = command_line("python -m devtools.bench", __doc__)
     parser.add_argument("--no-scale", action="store_true", help="skip the synthetic scale run")
     args = parser.parse_args()
     main(scale=not args.no_scale, out=args.doc)

@@ -39,7 +39,7 @@ from chatrec import settings
 from chatrec.reports import machine, percentile, write_section
 from chatrec.settings import environment
 from devtools.localstack import RedisServer, free_port
-from devtools.stack import RASA_MODELS, ROOT, Stack, child_environment, rasa, wait_for_http, write_endpoints
+from devtools.stack import ROOT, Stack, child_environment, rasa, rasa_models, wait_for_http, write_endpoints
 from recommender.storage import artifacts
 
 OURS = ["hi", "recommend me a comedy", "from the 90s", "show me more", "why the second one?",
@@ -119,7 +119,7 @@ def bench_ours(folder: Path, loads: list[int], turns: int, workers: int = 1) -> 
         stack.start_workers(pool="prefork", concurrency=2)
         stack.start_actions()
         port = free_port()
-        stack.start_server(RASA_MODELS, port, endpoints, secrets)
+        stack.start_server(rasa_models(), port, endpoints, secrets)
         stack.wait_for_workers()
         return _measure(port, OURS, loads, turns, "ours")
     finally:
@@ -220,7 +220,7 @@ def bench_retrain(folder: Path, users: int, turns: int) -> dict:
         stack.start_workers()
         stack.start_actions()
         port = free_port()
-        stack.start_server(RASA_MODELS, port, endpoints, secrets)
+        stack.start_server(rasa_models(), port, endpoints, secrets)
         stack.wait_for_workers()
         asyncio.run(_realistic_load(port, users, WARMUP_TURNS, "warm"))
         results["no retrain"] = _summary(*asyncio.run(_realistic_load(port, users, turns, "quiet")))
@@ -345,7 +345,7 @@ def main() -> None:
     parser.add_argument("--retrain", action="store_true",
                         help="only the retrain-under-load run (--users 50 --turns 20 by default)")
     args = parser.parse_args()
-    if not any(RASA_MODELS.glob("*.tar.gz")):
+    if not any(rasa_models().glob("*.tar.gz")):
         sys.exit("no trained bot: run `make train` first")
     folder = settings.current().state_folder() / "bench-chat"  # logs stay here for a look afterwards
     shutil.rmtree(folder, ignore_errors=True)

@@ -19,10 +19,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from chatrec.reports import machine, percentile, write_section
+from chatrec.reports import command_line, machine, percentile, write_section
 from chatrec.settings import environment
 from devtools.localstack import RedisServer, Worker, caller_app
-from recommender.data import REPO_ROOT
 
 CALLS_PER_CALLER = 300
 GENRES = ("Drama", "Comedy", "Action", "Thriller", "Romance")
@@ -110,10 +109,7 @@ def main(out: Path | None = None) -> str:
         write_section(out, "tasks-bench", "Recommend through Celery (`make bench-tasks`)", text)
     return text
 
-if __name__ == "__main__":
-    import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m devtools.bench_tasks", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
-    args = parser.parse_args()
+if __name__ == "__main__":
+    args = command_line("python -m devtools.bench_tasks", __doc__).parse_args()
     main(out=args.doc)

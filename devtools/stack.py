@@ -32,13 +32,12 @@ from sqlalchemy.engine import make_url
 
 from bot import catalog_nlu
 from chatrec import settings
+from chatrec.settings import ROOT
 from devtools.localstack import Worker, descendants, running
 from recommender.data import load_dataset
 from recommender.tasks.config import INTERACTIVE, LEARNING
 
-ROOT = Path(__file__).resolve().parents[1]
 BOT = ROOT / "bot"
-RASA_MODELS = ROOT / "models" / "rasa"
 TRACKER_PASSWORD_VARIABLE = "CHATREC_TRACKER_STORE_PASSWORD"
 LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
 SERVING = {"CHATREC_TORCH_THREADS": "1"}  # one message per forward pass: threads only contend
@@ -86,14 +85,13 @@ def lock_store_config(url: str) -> tuple[dict, dict[str, str]]:
 def write_endpoints(actions_port: int, folder: Path | None = None) -> tuple[Path, dict[str, str]]:
     """Write the endpoints file for this environment; returns it and the variables it needs."""
     config = settings.current()
-    config.state_folder()
     tracker, secrets = tracker_store_config(config.tracker_store_url)
     endpoints = {"action_endpoint": {"url": f"http://127.0.0.1:{actions_port}/webhook"},
                  "tracker_store": tracker}
     if config.lock_store_url:
         endpoints["lock_store"], lock_secrets = lock_store_config(config.lock_store_url)
         secrets.update(lock_secrets)
-    path = (folder or config.state_dir) / "endpoints.yml"
+    path = (folder or config.state_folder()) / "endpoints.yml"
     path.write_text(yaml.safe_dump(endpoints, sort_keys=False))
     return path, secrets
 
@@ -133,11 +131,16 @@ def train_rasa(config: Path, out: Path, keep: int = KEEP_RASA_MODELS) -> Path:
     return model
 
 
+def rasa_models() -> Path:
+    """Where the Rasa model archives are kept: models/rasa under CHATREC_MODELS_DIR."""
+    return settings.current().models_dir / "rasa"
+
+
 def train_missing() -> Path:
     """Train the recommender and the Rasa model when they are missing or out of date."""
     subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.current().dataset, "train", "--if-missing"],
                    cwd=ROOT, env=child_environment(), check=True)
-    return train_rasa(BOT / "config.yml", RASA_MODELS)
+    return train_rasa(BOT / "config.yml", rasa_models())
 
 
 def wait_for_http(url: str, timeout: float = 120.0, process: subprocess.Popen | None = None) -> None:

@@ -102,7 +102,7 @@ class TitleIndex:
         return matches[0].item if matches else None
 
 
-def _genre_key(text: str) -> str:
+def genre_key(text: str) -> str:
     return _NON_WORD.sub("", _ascii(text).lower())
 
 
@@ -111,13 +111,13 @@ class GenreVocabulary:
 
     def __init__(self, genres: Sequence[str], synonyms: Mapping[str, str] | None = None) -> None:
         self.genres = sorted(genres)
-        self._lookup = {_genre_key(g): g for g in self.genres}
+        self._lookup = {genre_key(g): g for g in self.genres}
         for word, genre in (synonyms or {}).items():
             if genre in self.genres:
-                self._lookup.setdefault(_genre_key(word), genre)
+                self._lookup.setdefault(genre_key(word), genre)
 
     def find(self, text: str) -> str | None:
-        key = _genre_key(text)
+        key = genre_key(text)
         if not key:
             return None
         for candidate in (key, key[:-1] if key.endswith("s") else key, re.sub("ies$", "y", key)):

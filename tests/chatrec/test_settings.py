@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from chatrec import settings
 from chatrec.settings import ROOT, Settings, variable
 
@@ -58,6 +60,13 @@ def test_values_are_typed_and_defaults_derived() -> None:
     assert Settings.from_environ({}).broker_url == "filesystem://"
     assert Settings.from_environ({"CHATREC_RASA_PORT": ""}).rasa_port == 5005, "empty means the default"
     assert variable("telegram_bot_token") == "TELEGRAM_BOT_TOKEN"
+
+
+def test_a_value_of_the_wrong_kind_is_named_clearly() -> None:
+    with pytest.raises(ValueError, match="CHATREC_TASK_TIMEOUT must be a number, not 'soon'"):
+        Settings.from_environ({"CHATREC_TASK_TIMEOUT": "soon"})
+    with pytest.raises(ValueError, match="CHATREC_RASA_PORT must be a whole number"):
+        Settings.from_environ({"CHATREC_RASA_PORT": "50.5"})
 
 
 def test_secrets_never_show_in_a_repr() -> None:
