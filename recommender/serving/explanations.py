@@ -15,6 +15,7 @@ from recommender.domain.constraints import Constraints
 from recommender.serving.profile import Profile, Scored
 
 CLOSEST_LIKED = 3
+RATED_TOGETHER_MIN = 3  # fewer people in common is no pattern worth quoting
 # How to say that two items share a feature; other features read
 # "has the same <feature> as". Genres are left to the request reason.
 SHARED_PHRASES = {
@@ -40,6 +41,7 @@ def reasons_for(recommender: Scored, profile: Profile, item: int,
         *_matches_request(recommender, item, constraints),
         *_stated_genres(recommender, item, profile.genre_words, profile.genre_phrases),
         *_closest_liked(recommender, profile.liked, profile.how, item),
+        *_rated_together(recommender, profile.said, profile.how, item),
         *_like_requested(recommender, item, constraints),
         *_similar_users(recommender, profile.vector, item, profile.model_row),
     ]
@@ -85,6 +87,30 @@ def _closest_liked(recommender: Scored, liked: list[tuple[int, float | None]],
                     {"feature": feature, "values": shared, "liked_item": other.id},
                 ))
     return reasons
+
+
+def _rated_together(recommender: Scored, said: list[int], how: dict[int, str], item: int) -> list[Reason]:
+    """"31 of the 120 people who rated Fargo rated it too", for the session like it shares most raters with."""
+    inter = recommender.dataset.interactions
+    raters = set(inter.users[inter.items == item].tolist())
+    best = None
+    for liked in said:
+        if liked == item:
+            continue
+        theirs = set(inter.users[inter.items == liked].tolist())
+        common = len(raters & theirs)
+        if common >= RATED_TOGETHER_MIN and (best is None or common > best[1]):
+            best = (liked, common, len(theirs))
+    if best is None:
+        return []
+    liked, common, total = best
+    label = recommender.catalog.items[liked].label
+    return [Reason(
+        "rated_together",
+        f"{common} of the {total} people who rated {label} ({how.get(liked, 'you said you like it')}) "
+        f"rated it too.",
+        {"liked": recommender.catalog.items[liked].id, "common_raters": common, "raters_of_liked": total},
+    )]
 
 
 def _how_liked(rating: float | None) -> str:

@@ -24,6 +24,7 @@ class Profile:
     genre_words: dict[str, str]  # stated genre (catalog name) -> the word they used
     genre_phrases: dict[str, str]  # stated genre (catalog name) -> how they said it ("love westerns")
     model_row: int | None  # the user's row in the model, when it was trained on them
+    rated: int  # how many ratings of theirs the dataset holds (0 for someone new)
     personal: bool  # False: nothing to go on but popularity
 
 

@@ -23,6 +23,7 @@ from recommender.domain.catalog import Dataset, Item
 from recommender.domain.constraints import Constraints, Taste
 from recommender.domain.errors import InvalidRequest, NothingToGoOn, UnknownItem, UnknownUser
 from recommender.domain.titles import GenreVocabulary, TitleIndex, title_key
+from recommender.model.corating import CoRatings
 from recommender.model.embeddings import Embeddings
 from recommender.model.ranking import top_k
 from recommender.serving.explanations import Reason, reasons_for
@@ -31,7 +32,6 @@ from recommender.storage import artifacts
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
-DISLIKED_GENRE_PENALTY = 0.5  # in standard deviations of the scores, per share of dislikes
 # A stated genre fills at least this share of a list when the pool has enough unseen items of it.
 STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
 
@@ -42,10 +42,12 @@ class SessionWeights:
     `python -m recommender simulate`; docs/evaluation.md). Score units: standard
     deviations of the model's scores for that person."""
 
-    stated_genre: float = 0.5  # added per share of the stated genres an item carries
-    said_similarity: float = 0.25  # known users: times the standardised closeness to session likes
-    update_steps: int = 20  # BPR steps on a known user's vector (0: the trained vector as is)
-    update_learning_rate: float = 0.5
+    stated_genre: float = 1.0  # added per share of the stated genres an item carries
+    said_similarity: float = 0.0  # known users: times the standardised closeness to session likes
+    said_corating: float = 0.2  # times the standardised share of raters session likes have in common
+    rejected_genre: float = 0.5  # subtracted per share of rejections in an item's genre (net of likes)
+    update_steps: int = 0  # BPR steps on a known user's vector (0: the trained vector as is)
+    update_learning_rate: float = 0.0
     update_prior: float = 1.0  # pull back towards the trained vector
     update_from_rejected: bool = False  # rejected items also move the vector (not only likes)
     learn: bool = True  # False: feedback only removes and down-weights ("re-rank only")
@@ -109,6 +111,7 @@ class Recommender:
         order = np.argsort(inter.users, kind="stable")
         bounds = np.searchsorted(inter.users[order], np.arange(len(dataset.users) + 1))
         self._history = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        self.co_ratings = CoRatings(inter.users, inter.items, len(dataset.users), n_items)
         self.titles = TitleIndex(self.catalog, popularity=self.rating_counts)
         self.genres = GenreVocabulary(self.catalog.genres, self.catalog.genre_synonyms)
         self._model_rows = {uid: row for row, uid in enumerate(model.user_ids)}
@@ -193,11 +196,12 @@ class Recommender:
         else:
             vector = self.model.fold_in(said if learn else (), genre_items,
                                         disliked if learn else ())
+        rated = len(leave_out)  # so far only their ratings in the dataset
         leave_out += said + disliked + [self._index(ref) for ref in user.exclude]
         liked += [(i, stars.get(i)) for i in said]
         personal = row is not None or bool(said or disliked or genre_items)
         return Profile(vector, leave_out, liked, disliked, said, genres, how, genre_words, genre_phrases, row,
-                       personal)
+                       rated, personal)
 
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)
@@ -274,7 +278,8 @@ class Recommender:
 
     def _scores(self, profile: Profile) -> np.ndarray:
         """The model's scores for the profile (standardised), steered by the session:
-        stated genres lifted, neighbours of liked items pulled up, disliked genres down."""
+        stated genres lifted, neighbours of liked items (in the model, and by who rated them)
+        pulled up, disliked genres down."""
         scores = _standardise(self.model.score_vectors(profile.vector[np.newaxis, :])[0].astype(np.float64))
         w = self.weights
         if profile.genres and w.stated_genre:
@@ -284,8 +289,10 @@ class Recommender:
             # a known user's trained vector holds none of the session; a new user's fold-in does
             similarity = np.mean([self.model.item_similarities(i) for i in profile.said], axis=0)
             scores += w.said_similarity * _standardise(similarity)
-        if profile.disliked:
-            scores -= DISLIKED_GENRE_PENALTY * self._disliked_genre_share(profile)
+        if profile.said and w.said_corating and w.learn:
+            scores += w.said_corating * _standardise(self.co_ratings.similarities(profile.said))
+        if profile.disliked and w.rejected_genre:
+            scores -= w.rejected_genre * self._disliked_genre_share(profile)
         return scores
 
     def _with_stated_genres(self, best: np.ndarray, scores: np.ndarray, allowed: np.ndarray,
@@ -340,8 +347,9 @@ class Recommender:
         return Explanation(found, score, tuple(reasons))
 
     def _disliked_genre_share(self, profile: Profile) -> np.ndarray:
-        """Per item: the largest share of the user's dislikes among its genres,
-        less the share of their likes in that genre (never below 0)."""
+        """Per item: the largest share of the user's dislikes among its genres, less the share
+        of their likes in that genre (never below 0), times the session's share of all they
+        have told us: a few rejections weigh little against a long rating history."""
         def shares(items: list[int]) -> dict[str, float]:
             counts = {g: sum(self._genre_masks[g][i] for i in items) for g in self._genre_masks}
             return {g: c / len(items) for g, c in counts.items()} if items else {}
@@ -352,7 +360,8 @@ class Recommender:
             net = share - liked.get(genre, 0.0)
             if net > 0:
                 penalty = np.where(self._genre_masks[genre], np.maximum(penalty, net), penalty)
-        return penalty
+        session = len(profile.said) + len(profile.disliked)
+        return penalty * session / (session + profile.rated)
 
 
 def _how_liked(way: str) -> str:

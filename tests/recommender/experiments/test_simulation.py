@@ -54,7 +54,11 @@ def test_group_summary_table_and_json(recommender, store, tmp_path):
     # each group and arm stores its own feedback, under its own identities
     assert store.export("test:rerank_only:sim:196")["stored"] and store.export("test:loop:sim:196")["stored"]
     assert not store.export("test:static:sim:196")["stored"]
-    validation = {"genre": [], "loop": [], "chosen": {"stated_genre": 1.0}}
+    row = {"stated_genre": 1.0, "said_similarity": 0.0, "said_corating": 0.2, "rejected_genre": 0.5,
+           "update_steps": 0, "update_learning_rate": 0.0, "loop": {g: 0.2 for g in simulation.GROUPS},
+           "ratio": {g: 1.0 for g in simulation.GROUPS}}
+    validation = {"genre": [], "static": {g: 0.2 for g in simulation.GROUPS}, "loop": [row],
+                  "chosen": {"stated_genre": 1.0}}
     bound = {"hits_added": 7, "static": [0.2, 0.1], "retrained": [0.2, 0.2]}
     results = {"known": group, "known_latest": group, "new": group, "weights": {"stated_genre": 1.0},
                "validation": validation, "retrain_bound": bound}
@@ -67,6 +71,21 @@ def test_group_summary_table_and_json(recommender, store, tmp_path):
         assert set(simulation.ARMS) <= set(report[name])
         assert report[name]["loop"] == group["loop"]["precision"]
     assert report["known_users_retrain_bound"] == bound
+    assert [t["group"] for t in report["targets"]] == ["known_latest", "new", "known"]
+    assert [t["target"] for t in report["targets"]] == [1.05, 1.15, 1.0]
+    assert all(t["met"] == (t["loop_x_static"] >= t["target"]) for t in report["targets"])
+
+
+def _row(**ratios: float) -> dict:
+    return {"ratio": ratios}
+
+
+def test_the_chosen_weights_make_no_group_worse_when_some_setting_can():
+    bold = _row(known=0.95, known_latest=1.3, new=1.2)  # the largest sum, but known users lose
+    harmless = _row(known=1.0, known_latest=1.1, new=1.15)
+    timid = _row(known=1.01, known_latest=1.0, new=1.0)
+    assert simulation.choose([bold, harmless, timid]) is harmless
+    assert simulation.choose([bold]) is bold  # nothing harmless: the largest gain
 
 
 def test_latest_split_holds_out_each_users_latest_ratings(movielens):

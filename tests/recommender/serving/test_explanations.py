@@ -60,6 +60,14 @@ def check_reason(reason, recommender, movielens, item_id, liked: dict[str, float
     elif reason.kind == "stated_genre":
         assert set(reason.evidence["genres"]) <= set(item.values("genre"))
         assert all(word in reason.text for word in reason.evidence["said"])
+    elif reason.kind == "rated_together":
+        inter = movielens.interactions
+        liked_item = movielens.catalog.index(reason.evidence["liked"])
+        raters = lambda i: set(inter.users[inter.items == i].tolist())
+        assert reason.evidence["liked"] in liked, "cites an item the user did not like"
+        assert reason.evidence["common_raters"] == len(raters(index) & raters(liked_item))
+        assert reason.evidence["raters_of_liked"] == len(raters(liked_item))
+        assert movielens.catalog.get(reason.evidence["liked"]).label in reason.text
     elif reason.kind == "overall_rating":
         rows = movielens.interactions.items == index
         assert reason.evidence["ratings"] == int(rows.sum())
@@ -104,6 +112,19 @@ def test_new_user_reasons_cite_what_they_said(recommender, movielens):
         explanation = recommender.explain(taste, rec.item.id)
         similar = [r for r in explanation.reasons if r.kind == "similar_to_liked"]
         assert similar and "you said you like it" in similar[0].text
+        for reason in explanation.reasons:
+            check_reason(reason, recommender, movielens, rec.item.id, liked)
+
+
+def test_a_session_like_is_cited_by_the_raters_it_shares(recommender, movielens):
+    taste = Taste(user=USER, liked=("fargo",))
+    liked = {**{i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKE_THRESHOLD}, "100": None}
+    found = recommender.recommend(taste, k=3).items
+    explanations = [recommender.explain(taste, rec.item.id) for rec in found]
+    together = [r for e in explanations for r in e.reasons if r.kind == "rated_together"]
+    assert together and all(r.evidence["liked"] == "100" for r in together)
+    assert "people who rated Fargo (1996) (you said you like it) rated it too" in together[0].text
+    for rec, explanation in zip(found, explanations):
         for reason in explanation.reasons:
             check_reason(reason, recommender, movielens, rec.item.id, liked)
 

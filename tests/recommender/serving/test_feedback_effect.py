@@ -35,9 +35,8 @@ def test_likes_pull_scores_towards_what_was_liked(recommender, movielens):
               if "Horror" in i.values("genre") and i.id not in liked]
 
     def horror_lift(user) -> float:
-        vector = recommender._profile(user).vector
-        scores = recommender.model.score_vectors(vector[None, :])[0]
-        return float(scores[horror].mean() - scores.mean())
+        scores = recommender._scores(recommender._profile(user))  # standardised: mean 0 before steering
+        return float(scores[horror].mean())
 
     assert horror_lift(Taste(user=USER, liked=liked)) > horror_lift(USER)
     after = recommender.recommend(Taste(user=USER, liked=liked), k=20)
@@ -126,8 +125,30 @@ def test_the_bpr_update_moves_a_known_user_towards_likes_and_away_from_rejection
 def test_session_likes_reach_the_known_users_vector(recommender, model):
     liked = ["1", "71", "95"]
     plain = recommender.with_weights(SessionWeights(update_steps=0))
-    moved, kept = (r._profile(Taste(user="196", liked=tuple(liked))).vector for r in (recommender, plain))
+    stepped = recommender.with_weights(SessionWeights(update_steps=20, update_learning_rate=0.5))
+    moved, kept = (r._profile(Taste(user="196", liked=tuple(liked))).vector for r in (stepped, plain))
     assert np.array_equal(kept, model.user_vectors[recommender._model_rows["196"]])
     items = [recommender.catalog.index(i) for i in liked]
     scores = model.score_vectors(np.stack([moved, kept]))
     assert (scores[0, items] > scores[1, items]).all()
+
+
+def test_session_likes_pull_up_what_the_same_people_rated(recommender):
+    liked = ("172", "181")  # The Empire Strikes Back, Return of the Jedi
+    only = dict(said_similarity=0.0, update_steps=0, rejected_genre=0.0)
+    plain, pulled = (recommender.with_weights(SessionWeights(said_corating=w, **only)) for w in (0.0, 1.0))
+    taste = Taste(user=USER, liked=liked)
+    corated = recommender.co_ratings.similarities([recommender.catalog.index(i) for i in liked])
+    close = np.argsort(-corated)[:20]
+    before, after = (r._scores(r._profile(taste)) for r in (plain, pulled))
+    rank = lambda scores: np.mean([(scores > scores[i]).sum() for i in close])
+    assert rank(after) < rank(before)
+
+
+def test_a_few_rejections_weigh_little_against_a_long_history(recommender):
+    comedies = tuple(r.item.id for r in recommender.recommend(Taste(genres=("comedy",)), 4).items)
+    known, new = (recommender._profile(Taste(user=u, disliked=comedies)) for u in (USER, None))
+    assert known.rated > 20 and new.rated == 0
+    penalty = {name: recommender._disliked_genre_share(p).max() for name, p in (("known", known), ("new", new))}
+    assert penalty["new"] == pytest.approx(1.0)  # every rejection a comedy, nothing liked
+    assert penalty["known"] < 4 / (4 + known.rated) + 1e-9
