@@ -11,7 +11,11 @@ is stored once.
 Forgetting is final: `forget` leaves a tombstone (a SHA-256 digest of the
 identity and the time, kept TOMBSTONE_DAYS) and a write that the person
 made before that time (`made_at`) is refused when it arrives later (a
-replay from an outbox, a redelivered task).
+replay from an outbox, a redelivered task). A person's writes and their
+forgetting never interleave: each takes a lock on that person first (a
+PostgreSQL advisory lock; SQLite's write lock, taken at BEGIN), so a write
+racing a deletion either lands before it and is deleted, or sees the
+tombstone.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from typing import Sequence
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String,
-                        UniqueConstraint, create_engine, delete, func, select)
+                        UniqueConstraint, create_engine, delete, func, select, text)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.event import listens_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base
 
@@ -139,6 +145,9 @@ class FeedbackStore:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, future=True, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            _begin_explicitly(self.engine)
+        self._writes = self.engine.execution_options(immediate=True)  # about one person, locked
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision."""
@@ -162,7 +171,8 @@ class FeedbackStore:
         for kind, item_id, client_event_id, rating in events:
             _check(identity, kind, item_id, client_event_id, rating)
         stored = 0
-        with Session(self.engine) as session, session.begin():
+        with Session(self._writes) as session, session.begin():
+            self._lock(session, identity)
             if made_at is not None:
                 tombstone = session.get(Forgotten, digest(identity))
                 if tombstone is not None and made_at <= tombstone.forgotten_at:
@@ -186,7 +196,8 @@ class FeedbackStore:
         """Delete the person and every event of theirs, and leave a tombstone that refuses
         their older writes; returns the rows about them that were deleted."""
         now = time.time() if now is None else now
-        with Session(self.engine) as session, session.begin():
+        with Session(self._writes) as session, session.begin():
+            self._lock(session, identity)
             session.execute(delete(Forgotten).where(Forgotten.forgotten_at < now - TOMBSTONE_DAYS * 86400))
             self._tombstone(session, digest(identity), now)
             user = self._user(session, identity, create=False)
@@ -195,6 +206,12 @@ class FeedbackStore:
             events = session.execute(delete(Event).where(Event.user_id == user.id)).rowcount
             session.execute(delete(ChatUser).where(ChatUser.id == user.id))
             return events + 1
+
+    def _lock(self, session: Session, identity: str) -> None:
+        """Hold this person's lock until the transaction ends (SQLite's BEGIN IMMEDIATE already did)."""
+        if self.engine.dialect.name == "postgresql":
+            key = int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def _tombstone(self, session: Session, key: str, now: float) -> None:
         insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[self.engine.dialect.name]
@@ -264,6 +281,19 @@ class FeedbackStore:
             except IntegrityError:  # created concurrently
                 user = session.scalar(select(ChatUser).where(ChatUser.identity == identity))
         return user
+
+
+def _begin_explicitly(engine: Engine) -> None:
+    """pysqlite starts a transaction only at its first write, after the transaction's reads: here
+    SQLAlchemy says BEGIN itself, and BEGIN IMMEDIATE (the write lock, up front) for writes."""
+    @listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+
+    @listens_for(engine, "begin")
+    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+        immediate = connection.get_execution_options().get("immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _how(event: Event) -> str:

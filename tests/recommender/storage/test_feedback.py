@@ -1,10 +1,11 @@
 """The feedback store on a real SQLite file and a real PostgreSQL database."""
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from recommender.domain.errors import InvalidRequest
 from recommender.storage.feedback import TOMBSTONE_DAYS, FeedbackStore, ForgottenPerson, digest
@@ -149,6 +150,38 @@ def test_a_write_made_before_forgetting_never_brings_the_person_back(store):
     # what the person says after the deletion is a fresh start
     assert store.record("telegram:7", "like", "1", "after", made_at=said_at + 2)
     assert store.feedback("telegram:7").liked == ("1",)
+
+
+def test_a_write_racing_a_deletion_never_brings_the_person_back(store):
+    """The write is paused just after it read the tombstone (none yet); the deletion is
+    asked for meanwhile. It must wait for the write, then delete it too, without an error."""
+    said_at = time.time()
+    store.record("telegram:5", "like", "1", "first", made_at=said_at)
+    writer = threading.current_thread
+    read_tombstone, forget_finished = threading.Event(), threading.Event()
+    racing: dict = {}
+
+    def pause_after_tombstone(conn, cursor, statement, *args) -> None:
+        if "FROM forgotten" in statement and writer() is racing.get("thread"):
+            read_tombstone.set()
+            forget_finished.wait(timeout=1.0)  # with the lock, the deletion waits for this write
+
+    def write() -> bool:
+        racing["thread"] = threading.current_thread()
+        return store.record("telegram:5", "seen", "2", "racing", made_at=said_at + 0.5)
+
+    event.listen(store.engine, "after_cursor_execute", pause_after_tombstone)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            written = pool.submit(write)
+            assert read_tombstone.wait(timeout=10)
+            deleted = pool.submit(store.forget, "telegram:5", said_at + 1)
+            deleted.add_done_callback(lambda _: forget_finished.set())
+            assert written.result(timeout=30) is True
+            assert deleted.result(timeout=30) == 3  # the person, their like, and the racing write
+    finally:
+        event.remove(store.engine, "after_cursor_execute", pause_after_tombstone)
+    assert store.export("telegram:5")["stored"] is False
 
 
 def test_tombstones_expire(store):
