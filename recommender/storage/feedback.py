@@ -145,9 +145,8 @@ class FeedbackStore:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, future=True, pool_pre_ping=True)
-        if self.engine.dialect.name == "sqlite":
-            _begin_explicitly(self.engine)
-        self._writes = self.engine.execution_options(immediate=True)  # about one person, locked
+        # writes about one person, under that person's lock (`_lock`)
+        self._writes = _write_locking(url) if self.engine.dialect.name == "sqlite" else self.engine
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the newest Alembic revision."""
@@ -208,7 +207,7 @@ class FeedbackStore:
             return events + 1
 
     def _lock(self, session: Session, identity: str) -> None:
-        """Hold this person's lock until the transaction ends (SQLite's BEGIN IMMEDIATE already did)."""
+        """Hold this person's lock until the transaction ends (on SQLite, BEGIN IMMEDIATE already did)."""
         if self.engine.dialect.name == "postgresql":
             key = int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
@@ -283,17 +282,20 @@ class FeedbackStore:
         return user
 
 
-def _begin_explicitly(engine: Engine) -> None:
-    """pysqlite starts a transaction only at its first write, after the transaction's reads: here
-    SQLAlchemy says BEGIN itself, and BEGIN IMMEDIATE (the write lock, up front) for writes."""
+def _write_locking(url: str) -> Engine:
+    """A SQLite engine whose transactions take the write lock when they begin (BEGIN IMMEDIATE):
+    pysqlite on its own begins only at the first write, after the transaction's reads."""
+    engine = create_engine(url, future=True)
+
     @listens_for(engine, "connect")
     def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # SQLAlchemy says BEGIN itself
 
     @listens_for(engine, "begin")
     def _begin(connection) -> None:  # type: ignore[no-untyped-def]
-        immediate = connection.get_execution_options().get("immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def _how(event: Event) -> str:

@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Engine
 
 from recommender.domain.errors import InvalidRequest
 from recommender.storage.feedback import TOMBSTONE_DAYS, FeedbackStore, ForgottenPerson, digest
@@ -170,7 +171,7 @@ def test_a_write_racing_a_deletion_never_brings_the_person_back(store):
         racing["thread"] = threading.current_thread()
         return store.record("telegram:5", "seen", "2", "racing", made_at=said_at + 0.5)
 
-    event.listen(store.engine, "after_cursor_execute", pause_after_tombstone)
+    event.listen(Engine, "after_cursor_execute", pause_after_tombstone)  # every engine of the store
     try:
         with ThreadPoolExecutor(2) as pool:
             written = pool.submit(write)
@@ -180,7 +181,7 @@ def test_a_write_racing_a_deletion_never_brings_the_person_back(store):
             assert written.result(timeout=30) is True
             assert deleted.result(timeout=30) == 3  # the person, their like, and the racing write
     finally:
-        event.remove(store.engine, "after_cursor_execute", pause_after_tombstone)
+        event.remove(Engine, "after_cursor_execute", pause_after_tombstone)
     assert store.export("telegram:5")["stored"] is False
 
 
