@@ -36,7 +36,16 @@ def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:
 
 
 def _run(coroutine: Awaitable[None]) -> None:
-    try:
-        asyncio.run(coroutine)
-    except KeyboardInterrupt:
-        pass
+    """Run the adapter until Ctrl-C or SIGTERM, either of which ends it cleanly (its `finally`
+    blocks and python-telegram-bot's shutdown run: what it keeps across restarts is written)."""
+    async def until_stopped() -> None:
+        task = asyncio.ensure_future(coroutine)
+        loop = asyncio.get_running_loop()
+        for stop_signal in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop_signal, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+
+    asyncio.run(until_stopped())

@@ -13,6 +13,10 @@ class Recent(OrderedDict):
         super().__init__()
         self.size = size
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        """Pickled with its size and keys in order (the Telegram adapter keeps it across restarts)."""
+        return type(self), (self.size,), None, None, iter(self.items())
+
     def __setitem__(self, key: Hashable, value: object) -> None:
         super().__setitem__(key, value)
         self.move_to_end(key)

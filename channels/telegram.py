@@ -12,6 +12,10 @@ acknowledged, sent on as the action's payload, and shown on the message
 (a second press of the same choice is stored once). A typing indicator
 shows while the bot thinks; an update delivered twice is handled once.
 Different chats are served concurrently, each chat's updates in order.
+What the keyboards mean and which updates were handled are kept across
+restarts (python-telegram-bot's PicklePersistence in `.state/telegram/`,
+written when the adapter stops on Ctrl-C or SIGTERM), so the buttons of
+lists shown before a deploy still work after it.
 
 Rate limits: python-telegram-bot's AIORateLimiter paces sends and retries a
 429 after the `retry_after` Telegram asks for; network errors are retried
@@ -36,6 +40,7 @@ import logging
 import re
 import weakref
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator, Awaitable
 from urllib.parse import urlparse
 
@@ -44,8 +49,8 @@ from telegram import InlineKeyboardMarkup, Message, MessageEntity, ReplyParamete
 from telegram.constants import ChatAction, ChatType, MessageLimit, ParseMode
 from telegram.error import NetworkError, RetryAfter, TelegramError
 from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, BaseUpdateProcessor,
-                          CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, TypeHandler,
-                          filters)
+                          CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler,
+                          PersistenceInput, PicklePersistence, TypeHandler, filters)
 
 from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
 from channels.recent import Recent
@@ -142,11 +147,11 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     except TelegramError:
         pass  # only a courtesy
     try:
-        replies = await context.bot_data["rasa"].send(sender_of(update), text)
+        replies = await context.application.rasa.send(sender_of(update), text)
     except BotUnavailable:
         await deliver(context, chat.id, APOLOGY, reply_to=reply_to)
         return
-    keyboards: Keyboards = context.bot_data["keyboards"]
+    keyboards = keyboards_of(context)
     for reply in replies:
         if reply.kind != "text":
             markup = keyboards.for_reply(keyboards.remember(reply))
@@ -155,6 +160,11 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
         pieces = split_text(html_text(reply))
         for number, piece in enumerate(pieces, start=1):
             await deliver(context, chat.id, piece, markup if number == len(pieces) else None, reply_to)
+
+
+def keyboards_of(context: ContextTypes.DEFAULT_TYPE) -> Keyboards:
+    """The keyboards shown so far: in bot_data, which is kept across restarts."""
+    return context.bot_data.setdefault("keyboards", Keyboards())
 
 
 async def skip_duplicates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -189,7 +199,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A press on a keyboard: open an item, go back, or act (sent to the bot, shown on the message)."""
     query = update.callback_query
-    keyboards: Keyboards = context.bot_data["keyboards"]
+    keyboards = keyboards_of(context)
     kind, _, rest = (query.data or "").partition(":")
     if kind == "p":
         payload = keyboards.payload(rest)
@@ -253,14 +263,26 @@ class OneChatAtATime(BaseUpdateProcessor):
         pass
 
 
-def build(token: str, rasa: RasaClient, api_url: str | None = None) -> Application:
-    builder = (Application.builder().token(token).concurrent_updates(OneChatAtATime())
-               .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)))
+class RelayingApplication(Application):
+    """python-telegram-bot's Application, holding the client of the bot it relays to
+    (outside bot_data: bot_data is pickled, a client is not)."""
+
+    def __init__(self, *, rasa: RasaClient, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.rasa = rasa
+
+
+def build(token: str, rasa: RasaClient, api_url: str | None = None,
+          kept: Path | None = None) -> RelayingApplication:
+    """The adapter's application; `kept`: the file that keeps bot_data across restarts."""
+    builder = (Application.builder().application_class(RelayingApplication, {"rasa": rasa}).token(token)
+               .concurrent_updates(OneChatAtATime()).rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)))
     if api_url:
         builder = builder.base_url(f"{api_url.rstrip('/')}/bot").base_file_url(f"{api_url.rstrip('/')}/file/bot")
+    if kept is not None:
+        only_bot_data = PersistenceInput(bot_data=True, chat_data=False, user_data=False, callback_data=False)
+        builder = builder.persistence(PicklePersistence(kept, store_data=only_bot_data, on_flush=True))
     application = builder.build()
-    application.bot_data["rasa"] = rasa
-    application.bot_data["keyboards"] = Keyboards()
     new, addressed = filters.UpdateType.MESSAGE, AddressedToBot()
     application.add_handler(TypeHandler(Update, skip_duplicates), group=-1)
     application.add_handler(CommandHandler(list(COMMANDS), on_command, filters=new))
@@ -324,7 +346,8 @@ async def serve(rasa_url: str) -> None:
     config = settings.current()
     listen, _, port = config.telegram_listen.partition(":")
     rasa = RasaClient(rasa_url)
-    application = build(config.telegram_bot_token, rasa, config.telegram_api_url or None)
+    application = build(config.telegram_bot_token, rasa, config.telegram_api_url or None,
+                        config.state_folder("telegram") / "bot_data.pickle")
     try:
         async with running(application, config.telegram_webhook_url or None,
                            config.telegram_secret_token or None, listen, int(port or 8443)):

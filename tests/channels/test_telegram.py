@@ -228,13 +228,14 @@ def test_any_payload_fits_in_callback_data() -> None:
     assert keyboards.plain(()) is None
 
 
-def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat) -> None:
-    """`python -m channels.telegram` as `make telegram` runs it, pointed at the running bot."""
+def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat, tmp_path) -> None:
+    """`python -m channels.telegram` as `make telegram` runs it, pointed at the running bot;
+    SIGTERM stops it cleanly, writing what it keeps across restarts."""
     async def scenario() -> None:
         api = FakeTelegram(TOKEN)
         await api.start()
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url,
-               "CHATREC_RASA_URL": chat.url, "PYTHONPATH": str(ROOT)}
+               "CHATREC_RASA_URL": chat.url, "PYTHONPATH": str(ROOT), "CHATREC_STATE_DIR": str(tmp_path)}
         process = await asyncio.create_subprocess_exec(sys.executable, "-m", "channels.telegram", cwd=ROOT, env=env,
                                                        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         try:
@@ -246,6 +247,36 @@ def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat) -> None
             await api.stop()
         assert "Telegram adapter running" in output
         assert TOKEN not in output and "hello there" not in output  # never log tokens or message text
+        assert process.returncode == 0, output
+        assert (tmp_path / "telegram" / "bot_data.pickle").stat().st_size > 0
+
+    asyncio.run(scenario())
+
+
+def test_the_buttons_of_a_list_still_work_after_the_adapter_restarts(chat: Chat, tmp_path) -> None:
+    kept = tmp_path / "bot_data.pickle"
+
+    async def scenario() -> None:
+        api = FakeTelegram(TOKEN)
+        await api.start()
+        rasa = RasaClient(chat.url, timeout=30)
+        try:
+            async with running(build(TOKEN, rasa, api.url, kept), poll_timeout=1):
+                api.text_update(711, "recommend a comedy from the 90s")
+                listing = (await api.wait_for("sendMessage", 1))[0]
+            assert kept.stat().st_size > 0, "written on the way out"
+            async with running(build(TOKEN, rasa, api.url, kept), poll_timeout=1):  # a new process would
+                api.button_update(711, button(listing, "1"), message_id=1)
+                actions = (await api.wait_for("editMessageReplyMarkup", 1))[0]["reply_markup"]
+                assert "👍 Like" in [b["text"] for row in actions["inline_keyboard"] for b in row]
+                api.button_update(711, button(actions, "👍"), message_id=1)
+                assert "Glad you like" in (await api.wait_for("sendMessage", 2))[-1]["text"]
+            answers = [a.get("text") for a in api.sent("answerCallbackQuery")]
+            assert not any("expired" in (text or "") for text in answers)
+        finally:
+            await rasa.close()
+            await api.stop()
+        assert len(FeedbackStore(chat.env["CHATREC_DATABASE_URL"]).feedback("telegram:711").liked) == 1
 
     asyncio.run(scenario())
 
