@@ -73,6 +73,8 @@ def movielens_part() -> dict:
         "recommend(user, 10, comedy 1990-1999)": lambda i: recommender.recommend(users[i % len(users)], 10, wanted),
         "recommend(user, 10, similar_to title)": lambda i: recommender.recommend(
             users[i % len(users)], 10, Constraints(similar_to=(titles[i % len(titles)],))),
+        "recommend(user + 3 session likes, 10)": lambda i: recommender.recommend(
+            Taste(user=users[i % len(users)], liked=tuple(titles[(i * k) % len(titles)] for k in (3, 5, 11))), 10),
         "recommend(cold start: 2 titles + genre)": lambda i: recommender.recommend(
             Taste(liked=(titles[i % len(titles)], titles[(i * 7) % len(titles)]), genres=("drama",)), 10),
         "similar_items(title, 10)": lambda i: recommender.similar_items(titles[i % len(titles)], 10),
@@ -130,14 +132,21 @@ def scale_part(sizes: dict = SCALE) -> dict:
         start = time.perf_counter()
         model.fit(coo, epochs=1, num_threads=default_threads())
         epoch_seconds.append(time.perf_counter() - start)
+    start = time.perf_counter()
     recommender = Recommender(dataset, model)
+    serving_seconds = time.perf_counter() - start
     users = [u.id for u in dataset.users]
+    items = [i.id for i in dataset.catalog.items]
     return {
         **sizes, "unique_interactions": int(matrix.nnz), "build_seconds": build_seconds,
+        "serving_seconds": serving_seconds,
         "threads": default_threads(), "epoch_seconds": epoch_seconds,
         "latency": {"recommend(user, 10)": latency(lambda i: recommender.recommend(users[i * 97 % len(users)], 10)),
                     "recommend(user, 10, genre)": latency(lambda i: recommender.recommend(
-                        users[i * 97 % len(users)], 10, Constraints(genres=("g3",))))},
+                        users[i * 97 % len(users)], 10, Constraints(genres=("g3",)))),
+                    "recommend(user + 3 session likes, 10)": latency(lambda i: recommender.recommend(
+                        Taste(user=users[i * 97 % len(users)],
+                              liked=tuple(items[(i * k) % len(items)] for k in (3, 5, 11))), 10))},
         "peak_rss_mb": peak_rss_mb(),
     }
 
@@ -175,6 +184,7 @@ def render(ml: dict, scale: dict | None, host: str) -> str:
             f"2 of {scale['genres']} genres and a decade, users one of 5 bands.", "",
             tabulate([
                 ["build data set + matrix", f"{scale['build_seconds']:.1f} s"],
+                ["build the serving Recommender (co-ratings, title index)", f"{scale['serving_seconds']:.1f} s"],
                 [f"fit, seconds per epoch ({scale['threads']} threads)", epochs],
                 ["peak RSS", f"{scale['peak_rss_mb']:.0f} MB"],
             ], headers=["what", "measured"], tablefmt="github"), "",

@@ -18,12 +18,13 @@ class CoRatings:
         rated = sparse.csr_matrix((np.ones(len(items), dtype=np.float32), (items, users)),
                                   shape=(n_items, n_users))
         rated.data[:] = 1.0  # a user who rated an item twice still counts once
-        self._rated = rated
-        self._norms = np.sqrt(np.asarray(rated.multiply(rated).sum(axis=1)).ravel())
+        self._rated = rated  # item -> its raters
+        self._rated_by = rated.T.tocsr()  # user -> what they rated (built once, not per call)
+        self._norms = np.sqrt(np.asarray(rated.sum(axis=1)).ravel())
 
     def similarities(self, items: Sequence[int]) -> np.ndarray:
         """Per catalog item: its mean cosine similarity to `items` (0 for items nobody rated)."""
         rows = self._rated[np.asarray(items, dtype=int)]
-        overlap = (rows @ self._rated.T).toarray()  # (len(items), n_items)
+        overlap = (rows @ self._rated_by).toarray()  # (len(items), n_items): raters in common
         scale = np.outer(self._norms[np.asarray(items, dtype=int)], self._norms) + 1e-9
         return (overlap / scale).mean(axis=0)

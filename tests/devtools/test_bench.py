@@ -32,6 +32,8 @@ def test_scale_part_runs_end_to_end_on_a_small_size(tmp_path):
     result = bench.scale_part(small)
     assert len(result["epoch_seconds"]) == 1 and result["peak_rss_mb"] > 0
     assert result["latency"]["recommend(user, 10)"]["calls"] == bench.CALLS
+    assert result["latency"]["recommend(user + 3 session likes, 10)"]["calls"] == bench.CALLS
+    assert result["serving_seconds"] > 0
 
 
 def test_render_and_write_keep_other_sections(tmp_path):
