@@ -28,3 +28,7 @@ class CoRatings:
         overlap = (rows @ self._rated_by).toarray()  # (len(items), n_items): raters in common
         scale = np.outer(self._norms[np.asarray(items, dtype=int)], self._norms) + 1e-9
         return (overlap / scale).mean(axis=0)
+
+    def raters(self, item: int) -> np.ndarray:
+        """The users (indices) who rated `item`."""
+        return self._rated[item].indices

@@ -91,14 +91,12 @@ def _closest_liked(recommender: Scored, liked: list[tuple[int, float | None]],
 
 def _rated_together(recommender: Scored, said: list[int], how: dict[int, str], item: int) -> list[Reason]:
     """"31 of the 120 people who rated Fargo rated it too", for the session like it shares most raters with."""
-    inter = recommender.dataset.interactions
-    raters = set(inter.users[inter.items == item].tolist())
-    best = None
+    raters, best = recommender.co_ratings.raters(item), None
     for liked in said:
         if liked == item:
             continue
-        theirs = set(inter.users[inter.items == liked].tolist())
-        common = len(raters & theirs)
+        theirs = recommender.co_ratings.raters(liked)
+        common = len(np.intersect1d(raters, theirs))
         if common >= RATED_TOGETHER_MIN and (best is None or common > best[1]):
             best = (liked, common, len(theirs))
     if best is None:
@@ -107,7 +105,7 @@ def _rated_together(recommender: Scored, said: list[int], how: dict[int, str], i
     label = recommender.catalog.items[liked].label
     return [Reason(
         "rated_together",
-        f"{common} of the {total} people who rated {label} ({how.get(liked, 'you said you like it')}) "
+        f"{common} of the {total} people who rated {label} ({how.get(liked, _how_liked(None))}) "
         f"rated it too.",
         {"liked": recommender.catalog.items[liked].id, "common_raters": common, "raters_of_liked": total},
     )]

@@ -9,6 +9,7 @@ from typing import Protocol
 import numpy as np
 
 from recommender.domain.catalog import Catalog, Dataset, Item
+from recommender.model.corating import CoRatings
 from recommender.model.embeddings import Embeddings
 
 
@@ -34,6 +35,7 @@ class Scored(Protocol):
     dataset: Dataset
     catalog: Catalog
     model: Embeddings
+    co_ratings: CoRatings
     neighbours: int
     rating_counts: np.ndarray
     mean_ratings: np.ndarray

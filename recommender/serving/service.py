@@ -49,7 +49,6 @@ class SessionWeights:
     update_steps: int = 0  # BPR steps on a known user's vector (0: the trained vector as is)
     update_learning_rate: float = 0.0
     update_prior: float = 1.0  # pull back towards the trained vector
-    update_from_rejected: bool = False  # rejected items also move the vector (not only likes)
     learn: bool = True  # False: feedback only removes and down-weights ("re-rank only")
 
 
@@ -191,8 +190,8 @@ class Recommender:
         if row is not None:  # a known user: their trained vector, moved by the session's feedback
             w = self.weights
             vector = self.model.adapt_user(self.model.user_vectors[row], said if learn else (),
-                                           disliked if learn and w.update_from_rejected else (),
-                                           w.update_steps, w.update_learning_rate, w.update_prior)
+                                           steps=w.update_steps, learning_rate=w.update_learning_rate,
+                                           prior=w.update_prior)
         else:
             vector = self.model.fold_in(said if learn else (), genre_items,
                                         disliked if learn else ())
