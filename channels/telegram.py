@@ -37,6 +37,7 @@ import asyncio
 import hmac
 import html
 import logging
+import pickle
 import re
 import weakref
 from contextlib import asynccontextmanager
@@ -272,6 +273,20 @@ class RelayingApplication(Application):
         self.rasa = rasa
 
 
+def _set_aside_if_unreadable(kept: Path) -> None:
+    """A kept-state file that cannot be read (cut short, from an older version) is renamed
+    `*.unreadable` and the adapter starts without it: old buttons then say "expired"."""
+    try:
+        with kept.open("rb") as file:
+            pickle.load(file)  # our own file, written by PicklePersistence on the way out
+    except FileNotFoundError:
+        return
+    except Exception as error:  # noqa: BLE001 (whatever a broken pickle raises)
+        log.warning("could not read the kept Telegram state %s (%s); starting without it",
+                    kept, type(error).__name__)
+        kept.replace(kept.with_name(kept.name + ".unreadable"))
+
+
 def build(token: str, rasa: RasaClient, api_url: str | None = None,
           kept: Path | None = None) -> RelayingApplication:
     """The adapter's application; `kept`: the file that keeps bot_data across restarts."""
@@ -280,6 +295,7 @@ def build(token: str, rasa: RasaClient, api_url: str | None = None,
     if api_url:
         builder = builder.base_url(f"{api_url.rstrip('/')}/bot").base_file_url(f"{api_url.rstrip('/')}/file/bot")
     if kept is not None:
+        _set_aside_if_unreadable(kept)
         only_bot_data = PersistenceInput(bot_data=True, chat_data=False, user_data=False, callback_data=False)
         builder = builder.persistence(PicklePersistence(kept, store_data=only_bot_data, on_flush=True))
     application = builder.build()

@@ -209,7 +209,7 @@ class FeedbackStore:
     def _lock(self, session: Session, identity: str) -> None:
         """Hold this person's lock until the transaction ends (on SQLite, BEGIN IMMEDIATE already did)."""
         if self.engine.dialect.name == "postgresql":
-            key = int.from_bytes(hashlib.sha256(identity.encode()).digest()[:8], "big", signed=True)
+            key = int.from_bytes(bytes.fromhex(digest(identity))[:8], "big", signed=True)  # the tombstone's hash
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def _tombstone(self, session: Session, key: str, now: float) -> None:

@@ -281,6 +281,27 @@ def test_the_buttons_of_a_list_still_work_after_the_adapter_restarts(chat: Chat,
     asyncio.run(scenario())
 
 
+def test_an_unreadable_kept_state_is_set_aside_and_the_adapter_starts(tmp_path, caplog) -> None:
+    kept = tmp_path / "bot_data.pickle"
+    kept.write_bytes(b"\x80\x04 cut short")
+
+    async def scenario() -> None:
+        api = FakeTelegram(TOKEN)
+        await api.start()
+        rasa = RasaClient("http://127.0.0.1:9", timeout=1)  # never called here
+        try:
+            with caplog.at_level(logging.WARNING, logger="channels.telegram"):
+                async with running(build(TOKEN, rasa, api.url, kept), poll_timeout=1):
+                    await api.wait_for("getUpdates", 1)
+        finally:
+            await rasa.close()
+            await api.stop()
+
+    asyncio.run(scenario())
+    assert (tmp_path / "bot_data.pickle.unreadable").read_bytes() == b"\x80\x04 cut short"
+    assert "could not read the kept Telegram state" in caplog.text
+
+
 def _update(update_id: int, chat_id: int) -> Update:
     from datetime import datetime, timezone
 
