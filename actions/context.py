@@ -12,10 +12,18 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.years import year_range
+from chatrec.language import HAN, Language
 from recommender.domain.titles import genre_key
 
 EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": []}
 KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
+CHINESE_KEEP_WORDS = ("也", "还要", "再加", "加上", "同时", "都要")
+CHINESE_BOUNDS = ("以后", "之后", "以来", "以前", "之前")
+
+
+def language(tracker: Tracker) -> str:
+    """The language to answer in (slot `language`, set from each message by action_detect_language)."""
+    return tracker.get_slot("language") or Language.ENGLISH.value
 
 
 def entities(tracker: Tracker, name: str) -> list[dict]:
@@ -52,14 +60,18 @@ def request(tracker: Tracker) -> dict:
 
 
 def year_texts(tracker: Tracker) -> list[str]:
-    """Each year entity with the words just before it ("newer than" + "1995"): the NLU may
-    leave a bound outside the entity."""
+    """Each year entity with the words just before it ("newer than" + "1995"), or in Chinese
+    just after it ("1995年" + "以后"): the NLU may leave a bound outside the entity."""
     text = str(tracker.latest_message.get("text") or "")
     found = []
     for entity in entities(tracker, "year"):
         start, end = entity.get("start"), entity.get("end")
         if start is None or end is None:
             found.append(str(entity.get("value", "")))
+            continue
+        if HAN.search(text):  # Chinese bounds follow the year: "1995年[以后]"
+            after = next((word for word in CHINESE_BOUNDS if text[end:].startswith(word)), "")
+            found.append(text[start:end] + ("" if text[start:end].endswith(after) else after))
             continue
         before = " ".join(text[:start].split()[-3:])
         found.append(f"{before} {text[start:end]}")
@@ -89,7 +101,24 @@ def genre_values(tracker: Tracker, vocabulary: dict) -> list[str]:
             value = next((w for w in wider if genre_key(w) in known), value)
         if value:
             found.append(value)
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found + mentioned_genres(tracker, vocabulary)))
+
+
+def mentioned_genres(tracker: Tracker, vocabulary: dict) -> list[str]:
+    """The catalog's genre words said anywhere in the message outside the entities the NLU found
+    ("something for the kitchen", "kitchen stuff", "any recent books?", "厨房用品"): singular or
+    plural, any case; a Chinese word anywhere in unspaced text. Longer words first."""
+    text = str(tracker.latest_message.get("text") or "").lower()
+    taken = [(e["start"], e["end"]) for e in tracker.latest_message.get("entities", [])
+             if e.get("start") is not None and e.get("end") is not None]
+    found = []
+    for phrase in sorted(vocabulary.get("genre_phrases") or [], key=len, reverse=True):
+        pattern = re.escape(phrase) if HAN.search(phrase) else rf"(?<![\w-]){re.escape(phrase)}(?:s|es)?(?![\w-])"
+        for match in re.finditer(pattern, text):
+            if not any(start < match.end() and match.start() < end for start, end in taken):
+                taken.append(match.span())
+                found.append(phrase)
+    return found
 
 
 def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
@@ -100,7 +129,8 @@ def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     text = str(tracker.latest_message.get("text") or "").lower()
     genres = genre_values(tracker, vocabulary)
     if genres:
-        keep = any(f" {word} " in f" {text} " for word in KEEP_WORDS)
+        keep = (any(f" {word} " in f" {text} " for word in KEEP_WORDS)
+                or any(word in text for word in CHINESE_KEEP_WORDS))
         current["genres"] = list(dict.fromkeys((current["genres"] if keep else []) + genres))
     years = requested_years(tracker, vocabulary)
     if years:
@@ -127,10 +157,10 @@ def ordinal_position(tracker: Tracker) -> int | None:
 
 
 def shown_at(shown: list[dict], position: int | None) -> dict | None:
-    """The item at a 1-based position of the last list (-1: the last one)."""
+    """The item at a 1-based position of the last list (-1: the last one, -2: the one before)."""
     if not position:
         return None
-    index = len(shown) - 1 if position == -1 else position - 1
+    index = len(shown) + position if position < 0 else position - 1
     return shown[index] if 0 <= index < len(shown) else None
 
 
@@ -180,6 +210,9 @@ NEGATIVE_WORDS = re.compile(r"\b(don'?t|do not|doesn'?t|not|never|no more|hate|d
                             r"avoid|without|except|sick of|tired of)\b")
 
 
+CHINESE_NEGATIVE = re.compile(r"不喜欢|不爱|不想|不要|不看|别|讨厌|受不了|烦|没兴趣|不感兴趣|不太喜欢|厌")
+CHINESE_LIKING_VERBS = re.compile(r"喜欢|爱看|爱|迷|偏爱|钟爱|喜爱|中意")
+
 LIKING_VERBS = re.compile(r"\b(love|adore|enjoy|like|(?:am|'m|are|'re) into|(?:am|'m|are|'re) a (?:big |huge )?fan of"
                           r"|(?:am|'m) crazy about|dig|prefer)\b")
 
@@ -191,8 +224,14 @@ def liking_phrases(tracker: Tracker) -> dict[str, str]:
     found = {}
     for entity in entities(tracker, "genre"):
         start, end, value = entity.get("start"), entity.get("end"), str(entity.get("value", "")).strip()
-        verbs = LIKING_VERBS.findall(text[:start].lower()) if start is not None and end is not None else []
-        if verbs and value:
+        if start is None or end is None or not value:
+            continue
+        chinese = CHINESE_LIKING_VERBS.findall(text[:start]) if HAN.search(text) else []
+        if chinese:
+            found[value] = f"{chinese[-1]}{text[start:end]}"
+            continue
+        verbs = LIKING_VERBS.findall(text[:start].lower())
+        if verbs:
             verb = re.sub(r"^(?:am|'m|'re) ", "are ", verbs[-1])
             found[value] = f"{verb} {text[start:end]}"
     return found
@@ -214,7 +253,7 @@ def noted_genres(tracker: Tracker, genres: list[str]) -> dict:
 
 def is_negative(text: str) -> bool:
     """Whether a stated taste is a dislike ("I don't like musicals")."""
-    return bool(NEGATIVE_WORDS.search(text.lower()))
+    return bool(NEGATIVE_WORDS.search(text.lower()) or CHINESE_NEGATIVE.search(text))
 
 
 def slot_changes(tracker: Tracker, **values: object) -> list[SlotSet]:

@@ -11,18 +11,12 @@ from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, replies
-from actions.recommendations import pointed_item
+from actions.recommendations import pointed_item, say
 from recommender.domain.errors import RecommenderError, UnknownItem
 
 KINDS = {"feedback_positive": "like", "feedback_negative": "dislike", "already_seen": "seen",
          "rate_item": "rating"}
-THANKS = {
-    "like": "Glad you like {label}! I'll look for more like it.",
-    "dislike": "Noted: {label} is not for you. I'll steer away from it.",
-    "seen": "Okay, you've seen {label}; I won't suggest it again.",
-    "rating": "Thanks! {label}: {stars:g} out of 5.",
-}
-QUEUED = " (My recommender is down right now; I'll store this as soon as it is back.)"
+THANKS = {kind: f"thanks_{kind}" for kind in ("like", "dislike", "seen", "rating")}  # reply keys
 
 
 async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, item: str,
@@ -33,7 +27,7 @@ async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, 
         answer = await calls.write("record_feedback", identity=tracker.sender_id, kind=kind, item=item,
                                    client_event_id=event_id, rating=rating, made_at=context.message_time(tracker))
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
+        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
         return None
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
@@ -55,7 +49,7 @@ class ActionFeedback(Action):
             stars = next((e["normalised"]["stars"] for e in context.entities(tracker, "rating")
                           if e.get("normalised")), None)
             if stars is None:
-                dispatcher.utter_message(text="How many stars, from 1 to 5? For example: \"4 out of 5\".")
+                say(dispatcher, tracker, "ask_stars")
                 return []
         item = pointed_item(dispatcher, tracker)
         if item is None:
@@ -64,8 +58,9 @@ class ActionFeedback(Action):
         if stored is None:
             return []
         label = stored.get("label", item.label)
-        dispatcher.utter_message(text=THANKS[kind].format(label=label, stars=stars or 0)
-                                 + ("" if stored else QUEUED))
+        language = context.language(tracker)
+        dispatcher.utter_message(text=replies.text(language, THANKS[kind], label=label, stars=stars or 0)
+                                 + ("" if stored else replies.text(language, "queued")))
         return context.slot_changes(tracker, last_item={"id": stored.get("id", item.reference), "title": label})
 
 
@@ -78,10 +73,12 @@ class ActionNotePreference(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         negative = context.is_negative(str(tracker.latest_message.get("text") or ""))
-        genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
+        vocabulary = calls.vocabulary()
+        genres = list(dict.fromkeys(context.values(tracker, "genre") + context.mentioned_genres(tracker, vocabulary)))
+        titles = context.values(tracker, "title")
         if not genres and not titles:
-            words = calls.vocabulary()
-            dispatcher.utter_message(text=f"Tell me a {words['genre_word']} or a {words['item_noun']} you like.")
+            words = replies.catalog_words(vocabulary, context.language(tracker))
+            say(dispatcher, tracker, "ask_genre_or_item", genre_word=words["genre_word"], item_noun=words["item_noun"])
             return []
         events: list[EventType] = []
         noted = []
@@ -94,9 +91,10 @@ class ActionNotePreference(Action):
                 noted.append(stored.get("label", title))
         if not noted:
             return events
-        verb = "don't like" if negative else "like"
-        dispatcher.utter_message(text=f"Got it: you {verb} {' and '.join(noted)}. "
-                                      "Say \"recommend something\" when you're ready.")
+        language = context.language(tracker)
+        words = replies.catalog_words(vocabulary, language)
+        things = replies.text(language, "and").join(words["genres"].get(name, name) for name in noted)
+        say(dispatcher, tracker, "noted_dislike" if negative else "noted_like", things=things)
         return events
 
     @staticmethod
@@ -117,7 +115,7 @@ class ActionStartOver(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text="Okay, a fresh start: no filters. What are you looking for?")
+        say(dispatcher, tracker, "fresh_start")
         return [SlotSet("constraints", None), SlotSet("request_id", None), SlotSet("last_list", None),
                 SlotSet("last_item", None)]
 
@@ -131,11 +129,7 @@ class ActionForgetMe(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         answer = await calls.forget(tracker.sender_id)
-        if answer is None:
-            dispatcher.utter_message(text="Your conversation is deleted; your ratings will be deleted "
-                                          "as soon as my recommender is back.")
-        else:
-            dispatcher.utter_message(text="Done: I deleted everything I knew about you. Say hi to start again.")
+        say(dispatcher, tracker, "forgotten_later" if answer is None else "forgotten")
         return [Restarted()]
 
 
@@ -154,5 +148,5 @@ class ValidateTasteForm(FormValidationAction):
             return {"taste": genres[0], **context.noted_genres(tracker, genres)}
         if titles and await record(dispatcher, tracker, "like", titles[0], event="said") is not None:
             return {"taste": titles[0]}
-        dispatcher.utter_message(text="I didn't catch a genre or a title there.")
+        say(dispatcher, tracker, "no_taste_caught")
         return {"taste": None}

@@ -17,9 +17,21 @@ from recommender.tasks.client import ServiceUnavailable
 PAGE = 5
 
 
-def show_list(dispatcher: CollectingDispatcher, header: str, items: list[dict]) -> None:
+def show_list(dispatcher: CollectingDispatcher, tracker: Tracker, header: str, items: list[dict]) -> None:
     """One message: a header, the numbered items (each with its feedback actions) and a footer."""
-    dispatcher.utter_message(**replies.rich("list", header, items, replies.LIST_FOOTER))
+    language = context.language(tracker)
+    dispatcher.utter_message(**replies.rich("list", header, items, replies.text(language, "list_footer"),
+                                            language=language, words=words_for(tracker)))
+
+
+def words_for(tracker: Tracker) -> dict:
+    """The catalog's words in the person's language."""
+    return replies.catalog_words(calls.vocabulary(), context.language(tracker))
+
+
+def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, **values: object) -> None:
+    """One line of text in the person's language."""
+    dispatcher.utter_message(text=replies.text(context.language(tracker), key, **values))
 
 
 def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
@@ -28,9 +40,9 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     items = calls.popular(PAGE, exclude=shown)
     metrics.FALLBACKS.labels("popular" if items else "try_again").inc()
     if not items:
-        dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
+        say(dispatcher, tracker, "try_again")
         return []
-    show_list(dispatcher, replies.UNAVAILABLE + " Meanwhile, these are popular and well liked:", items)
+    show_list(dispatcher, tracker, replies.text(context.language(tracker), "popular_instead"), items)
     return context.slot_changes(tracker, last_list=replies.remembered(items), last_item=None)
 
 
@@ -49,7 +61,7 @@ async def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, reques
     except NothingToGoOn:
         return [FollowupAction("taste_form")]
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
+        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
         return [SlotSet("constraints", {**request, "similar_to": []})]
     except ServiceUnavailable:
         return show_popular_instead(dispatcher, tracker)
@@ -57,10 +69,10 @@ async def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, reques
         dispatcher.utter_message(text=str(error))
         return []
     if not found["items"]:  # that request stays out of the next one
-        dispatcher.utter_message(text=f"{found['reason']} I've set that request aside: ask for something "
-                                      "else, or say \"start over\".")
+        described = replies.describe_request(request, words_for(tracker), context.language(tracker))
+        say(dispatcher, tracker, "nothing_left", reason=found["reason"], request=described)
         return []
-    show_list(dispatcher, header, found["items"])
+    show_list(dispatcher, tracker, header, found["items"])
     return context.slot_changes(tracker, constraints=request, request_id=request_id,
                                 last_list=replies.remembered(found["items"]), last_item=None)
 
@@ -71,14 +83,16 @@ class ActionRecommend(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        words = calls.vocabulary()
-        request = context.updated_request(tracker, words)
-        if request["year_from"] is not None and words["first_year"] is not None:
-            side = years.outside((request["year_from"], request["year_to"]), words["first_year"], words["last_year"])
+        vocabulary, language = calls.vocabulary(), context.language(tracker)
+        request = context.updated_request(tracker, vocabulary)
+        if request["year_from"] is not None and vocabulary["first_year"] is not None:
+            side = years.outside((request["year_from"], request["year_to"]), vocabulary["first_year"],
+                                 vocabulary["last_year"])
             if side:
-                dispatcher.utter_message(text=replies.outside_catalog(side, words))
+                dispatcher.utter_message(text=replies.outside_catalog(side, vocabulary, language))
                 return []
-        header = f"Here are {replies.describe_request(request, words['item_nouns'])} for you:"
+        described = replies.describe_request(request, words_for(tracker), language)
+        header = replies.text(language, "recommend_header", request=described)
         return await answer_page(dispatcher, tracker, request, uuid.uuid4().hex, header)
 
 
@@ -90,8 +104,10 @@ class ActionMore(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         request = context.request(tracker)
         request_id = tracker.get_slot("request_id") or uuid.uuid4().hex
+        language = context.language(tracker)
+        described = replies.describe_request(request, words_for(tracker), language)
         return await answer_page(dispatcher, tracker, request, request_id,
-                           f"More {replies.describe_request(request, calls.vocabulary()['item_nouns'])}:")
+                                 replies.text(language, "more_header", request=described))
 
 
 def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.ItemReference | None:
@@ -100,27 +116,34 @@ def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.
     if found is None:
         position, shown = context.ordinal_position(tracker), tracker.get_slot("last_list") or []
         if position is not None and shown:
-            dispatcher.utter_message(text=f"I showed you {len(shown)} — which one do you mean?")
+            say(dispatcher, tracker, "shown_how_many", count=len(shown))
         elif position is not None:
-            dispatcher.utter_message(text="I haven't shown you a list yet. Ask me for a recommendation first.")
+            say(dispatcher, tracker, "no_list_yet")
         else:
-            dispatcher.utter_message(text=replies.WHICH_ONE)
+            say(dispatcher, tracker, "which_one")
     return found
 
 
-async def about_item(dispatcher: CollectingDispatcher, task: str,
+async def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: str,
                      **kwargs: Any) -> dict | None:
     """Run a task about one item; says what went wrong and returns None on failure."""
     try:
         return await calls.run(task, **kwargs)
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions)))
+        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
     except ServiceUnavailable:
         metrics.FALLBACKS.labels("try_again").inc()
-        dispatcher.utter_message(text=replies.UNAVAILABLE + " Please try again in a minute.")
+        say(dispatcher, tracker, "try_again")
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
     return None
+
+
+def show_item(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, header: str, items: list[dict],
+              footer: str, **options: Any) -> None:
+    """One message about one or two items, in the person's language."""
+    dispatcher.utter_message(**replies.rich(kind, header, items, footer, numbered=False,
+                                            language=context.language(tracker), words=words_for(tracker), **options))
 
 
 class ActionWhy(Action):
@@ -132,13 +155,15 @@ class ActionWhy(Action):
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        found = await about_item(dispatcher, "explain", identity=tracker.sender_id, item=item.reference,
-                           constraints=context.request(tracker), **context.stated_genres(tracker))
+        language = context.language(tracker)
+        found = await about_item(dispatcher, tracker, "explain", identity=tracker.sender_id, item=item.reference,
+                                 constraints=context.request(tracker), language=language,
+                                 **context.stated_genres(tracker))
         if found is None:
             return []
-        reasons = " ".join(reason["text"] for reason in found["reasons"])
-        dispatcher.utter_message(**replies.rich("item", f"Why {found['item']['label']}?", [found["item"]], reasons,
-                                                numbered=False, actions=3))
+        reasons = ("" if language == replies.ZH else " ").join(reason["text"] for reason in found["reasons"])
+        show_item(dispatcher, tracker, "item", replies.text(language, "why_header", label=found["item"]["label"]),
+                  [found["item"]], reasons, actions=3)
         return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
@@ -151,12 +176,12 @@ class ActionDetails(Action):
         item = pointed_item(dispatcher, tracker)
         if item is None:
             return []
-        found = await about_item(dispatcher, "details", item=item.reference)
+        found = await about_item(dispatcher, tracker, "details", item=item.reference)
         if found is None:
             return []
-        dispatcher.utter_message(**replies.rich("item", "Here it is:", [found["item"]],
-                                                replies.rating_text(found["mean_rating"], found["ratings"]),
-                                                numbered=False))
+        language = context.language(tracker)
+        show_item(dispatcher, tracker, "item", replies.text(language, "details_header"), [found["item"]],
+                  replies.rating_text(found["mean_rating"], found["ratings"], language))
         return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
@@ -168,14 +193,16 @@ class ActionCompare(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         pair = context.item_pair(tracker)
         if pair is None:
-            dispatcher.utter_message(text="Which two should I compare? For example: \"Fargo or Heat?\"")
+            say(dispatcher, tracker, "which_two")
             return []
-        found = await about_item(dispatcher, "compare", identity=tracker.sender_id, first=pair[0],
-                           second=pair[1], **context.stated_genres(tracker))
+        found = await about_item(dispatcher, tracker, "compare", identity=tracker.sender_id, first=pair[0],
+                                 second=pair[1], **context.stated_genres(tracker))
         if found is None:
             return []
-        rated = [{**item, "note": replies.rating_text(item["mean_rating"], item["ratings"])} for item in found["items"]]
+        language = context.language(tracker)
+        rated = [{**item, "note": replies.rating_text(item["mean_rating"], item["ratings"], language)}
+                 for item in found["items"]]
         preferred = next(item for item in found["items"] if item["id"] == found["preferred"])
-        dispatcher.utter_message(**replies.rich("compare", "Side by side:", rated,
-                                                f"For you I'd pick {preferred['label']}.", numbered=False))
+        show_item(dispatcher, tracker, "compare", replies.text(language, "compare_header"), rated,
+                  replies.text(language, "compare_pick", label=preferred["label"]))
         return context.slot_changes(tracker, last_item=replies.remembered([preferred])[0])

@@ -11,12 +11,18 @@
     old, classic                  the catalog's oldest third
 
 Two-digit years and decades ("'05", "the 20s") take the century that puts
-them in or nearest to the catalog's span.
+them in or nearest to the catalog's span. Chinese expressions are read as
+their English counterparts: 九十年代 / 90年代 the 90s, 八十年代初 early 80s,
+1995年 / 95年 that year, 2000年以后 after 2000, 1990年以来 since 1990,
+1980年以前 before 1980, 1990到1995年 1990 to 1995, 最近 / 最新 / 近几年
+recent, 老 / 经典 old.
 """
 
 from __future__ import annotations
 
 import re
+
+from chatrec.language import HAN, chinese_number
 
 RECENT_YEARS = 5
 DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
@@ -58,8 +64,35 @@ def _decade(text: str, first: int, last: int) -> int | None:
     return None
 
 
+_CHINESE_DECADE = re.compile(r"(?:上世纪|上个世纪|20世纪|二十世纪)?([零〇一二三四五六七八九十\d]+)年代([初末中]|早期|晚期|后期)?")
+_CHINESE_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)年?|(?<!\d)(\d{2})年")
+_CHINESE_WORDS = [  # longest first
+    ("以后", " after "), ("之后", " after "), ("以来", " since "), ("开始", " since "), ("起", " since "),
+    ("以前", " before "), ("之前", " before "), ("到", " to "), ("至", " to "), ("近几年", " recent "),
+    ("近年", " recent "), ("最近", " recent "), ("最新", " recent "), ("新", " new "), ("经典", " classic "),
+    ("老", " old "),
+]
+_DECADE_PART = {"初": "early", "早期": "early", "末": "late", "晚期": "late", "后期": "late", "中": ""}
+
+
+def _from_chinese(text: str) -> str:
+    """A Chinese year expression in the English words year_range reads."""
+    def decade(match: re.Match) -> str:
+        number = match.group(1)
+        value = int(number) if number.isdigit() else chinese_number(number)
+        part = _DECADE_PART.get(match.group(2) or "", "")
+        return f" {part} {value % 100:02d}s " if value is not None else " "
+    text = _CHINESE_DECADE.sub(decade, text)
+    text = _CHINESE_YEAR.sub(lambda m: f" {m.group(1) or chr(39) + m.group(2)} ", text)
+    for word, english in _CHINESE_WORDS:
+        text = text.replace(word, english)
+    return text
+
+
 def year_range(text: str, first: int, last: int) -> tuple[int, int] | None:
     """(from, to), inclusive, for a year expression in a catalog whose years run first..last."""
+    if HAN.search(text):
+        text = _from_chinese(text)
     text = " " + text.lower().replace("’", "'").strip() + " "
     years = [_year(token, first, last) for token in re.findall(rf"(?<![\d]){YEAR}(?![\d])", text)]
     if len(years) >= 2 and not re.search(r"\b\d0'?s\b", text):

@@ -54,6 +54,10 @@ def catalog_nlu(dataset: Dataset) -> dict:
     return {"version": "3.1", "nlu": nlu}
 
 
+def _is_chinese(word: str) -> bool:
+    return any("\u4e00" <= character <= "\u9fff" for character in word)
+
+
 def _spoken(genre: str) -> str:
     """"Film-Noir" -> "film noir": how people write a genre name."""
     return genre.replace("-", " ").lower()
@@ -67,7 +71,14 @@ def catalog_examples(dataset: Dataset, genre_words: dict[str, set[str]], titles:
     genres = sorted({_spoken(g) for g in catalog.genres} | {w for ws in genre_words.values() for w in ws if " " in w})
     counts = np.bincount(dataset.interactions.items, minlength=len(catalog))
     popular = [natural_title(catalog.items[i].title) for i in np.argsort(-counts, kind="stable")[:titles]]
+    chinese = catalog.translations.get("zh", {})
+    noun_zh = chinese.get("item_noun", "")
+    names_zh = sorted({*chinese.get("genres", {}).values(),
+                       *(word for word, genre in catalog.genre_synonyms.items() if _is_chinese(word))})
     requests = [f"recommend [{genre}](genre) {nouns}" for genre in genres]
+    requests += [f"推荐一些[{name}](genre){noun_zh}" for name in names_zh[::2]]
+    requests += [f"有没有[{name}](genre)的{noun_zh or '推荐'}" for name in names_zh[1::2]]
+    requests += [f"类似[{title}](title)的{noun_zh or '东西'}" for title in popular[1::4]]
     requests += [f"any good [{genre}](genre) {noun} [newer than 2000](year)?" for genre in genres[::3]]
     requests += [f"something like [{title}](title)" for title in popular[::2]]
     details = [f"what is [{title}](title) about?" for title in popular[1::2]]
@@ -86,11 +97,16 @@ def catalog_domain(dataset: Dataset) -> dict:
     genre = max(catalog.genres, key=lambda g: sum(g in catalog.genres_of(i) for i in catalog.items))
     known = sorted(year for year in (item.year for item in catalog.items) if year)
     decade = known[len(known) // 2] // 10 * 10 if known else None
+    chinese = catalog.translations.get("zh", {})
+    noun_zh, genre_zh = chinese.get("item_noun", words["item_noun"]), chinese.get("genres", {}).get(genre, genre)
     values = {"item_noun": words["item_noun"], "item_nouns": words["item_nouns"], "genre_word": words["genre_word"],
               "example_request": f"a {genre.lower()} {words['item_noun']}" + (f" from the {decade % 100:02d}s"
                                                                                   if decade else ""),
               "example_title": natural_title(popular[0].title),
-              "example_other": natural_title(popular[-1].title)}
+              "example_other": natural_title(popular[-1].title),
+              # Chinese replies: the catalog's translations, else its own words
+              "item_noun_zh": noun_zh, "genre_word_zh": chinese.get("genre_word", words["genre_word"]),
+              "example_request_zh": "推荐" + (f"{decade % 100:02d}年代的" if decade else "") + genre_zh + noun_zh}
     return {"version": "3.1", "slots": {name: {"type": "text", "initial_value": value, "influence_conversation": False,
                                                "mappings": [{"type": "custom"}]} for name, value in values.items()}}
 

@@ -1,14 +1,19 @@
-"""`make eval-nlu`: our BERT pipeline against Rasa's default DIET pipeline,
-side by side in one run, on the same data.
+"""`make eval-nlu`: our BERT pipeline against Rasa's default DIET pipeline, and against the
+English-only model it replaced, side by side in one run, on the same data.
 
-For each pipeline: train on bot/data (timed), measure the packed model's
-size, parse the held-out file one message at a time (latency p50/p95), and
-score intent accuracy, macro-F1 and entity precision/recall/F1 on exact
-spans and types. The BERT model is scored as served (int8 linear layers)
-and, on the held-out set, once more with its trained fp32 weights. With
-`--folds K`, the same is done with K-fold cross-validation over the
-training data. Writes a section of docs/benchmarks.md,
-docs/nlu-confusion.png and reports/nlu-eval.json."""
+The served model is one multilingual BERT (multilingual-e5-small) trained on
+the English and Chinese data together (bot/data/nlu.yml, nlu_zh.yml and the
+catalog's generated examples, as `make train` does). For each pipeline:
+train (timed), measure the packed model's size, parse each held-out set
+(English, Chinese; never trained on) one message at a time (latency
+p50/p95), and score intent accuracy, macro-F1 and entity
+precision/recall/F1 on exact spans and types. The BERT model is scored as
+served (int8 linear layers) and, once more, with its trained fp32 weights.
+The English-only all-MiniLM-L6-v2 model (what was served before) trains on
+the English data only and is scored on the English set. With `--folds K`,
+BERT and DIET are also K-fold cross-validated over the training data.
+Writes a section of docs/benchmarks.md, docs/nlu-confusion.png and
+reports/nlu-eval.json."""
 
 from __future__ import annotations
 
@@ -22,23 +27,28 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 from tabulate import tabulate
 
+from chatrec.language import HAN
 from chatrec.reports import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
-TRAIN = ROOT / "bot" / "data" / "nlu.yml"
-HELD_OUT = ROOT / "bot" / "tests" / "nlu_heldout.yml"
+TRAIN = [ROOT / "bot" / "data" / "nlu.yml", ROOT / "bot" / "data" / "nlu_zh.yml"]
+HELD_OUT = {"English": ROOT / "bot" / "tests" / "nlu_heldout.yml",
+            "Chinese": ROOT / "bot" / "tests" / "nlu_heldout_zh.yml"}
 OURS = ROOT / "bot" / "config.yml"
-BERT = "BERT (ours, as served: int8 weights)"
-BERT_FP32 = "BERT (ours, same model, fp32 weights)"
+BERT = "BERT multilingual (ours, as served: int8)"
+BERT_FP32 = "BERT multilingual (same model, fp32)"
+MINILM = "BERT English-only MiniLM (before, int8)"
 DIET_NAME = "DIET (Rasa default)"
-# Rasa's default pipeline (what `rasa init` writes), NLU part.
+# Rasa's default pipeline (what `rasa init` writes), NLU part; our tokenizer, so that Chinese
+# characters are tokens (Rasa's WhitespaceTokenizer reads unspaced Chinese as one word).
 DIET = """recipe: default.v1
 assistant_id: diet-baseline
 language: en
 pipeline:
-  - name: WhitespaceTokenizer
+  - name: bot.components.tokenizer.WhitespaceHanTokenizer
   - name: RegexFeaturizer
   - name: LexicalSyntacticFeaturizer
   - name: CountVectorsFeaturizer
@@ -113,11 +123,42 @@ def run_pipeline(config: Path, train_file: Path, test_messages: list, folder: Pa
     return {**parse_all(model, test_messages), **facts}
 
 
-def _write_data(messages: list, path: Path) -> None:
+def _write_data(messages: list, path: Path, synonyms: dict | None = None) -> None:
     from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    RasaYAMLWriter().dump(path, TrainingData(training_examples=messages))
+    RasaYAMLWriter().dump(path, TrainingData(training_examples=messages, entity_synonyms=synonyms or {}))
+
+
+def training_data(folder: Path, english_only: bool = False) -> Path:
+    """What the served model trains on: both languages' files and the catalog's generated data
+    (MovieLens), in one file; `english_only` keeps the messages without Chinese characters."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.catalog_nlu import catalog_nlu
+    from recommender.data import load_dataset
+
+    catalog = folder / "catalog.yml"
+    catalog.write_text(yaml.safe_dump(catalog_nlu(load_dataset("movielens-100k")), allow_unicode=True))
+    data = load_data(str(TRAIN[0]))
+    for path in [*TRAIN[1:], catalog]:
+        data = data.merge(load_data(str(path)))
+    messages = [m for m in data.intent_examples if not (english_only and HAN.search(m.get("text")))]
+    path = folder / ("train-en.yml" if english_only else "train.yml")
+    _write_data(messages, path, {w: v for w, v in data.entity_synonyms.items()
+                                 if not (english_only and HAN.search(w))})
+    return path
+
+
+def english_only_config(folder: Path) -> Path:
+    """Our pipeline with the English encoder it served before."""
+    config = yaml.safe_load(OURS.read_text())
+    for component in config["pipeline"]:
+        if component["name"].endswith("BertIntentEntityClassifier"):
+            component["encoder"] = "all-minilm-l6-v2"
+    path = folder / "minilm.yml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
 
 
 def cross_validate(config: Path, messages: list, folds: int, folder: Path) -> dict:
@@ -144,31 +185,46 @@ def confusion_png(truth: list[str], predicted: list[str], path: Path) -> None:
     figure, axis = plt.subplots(figsize=(11, 10))
     ConfusionMatrixDisplay.from_predictions(truth, predicted, ax=axis, xticks_rotation="vertical",
                                             colorbar=False)
-    axis.set_title("BERT pipeline as served, held-out set")
+    axis.set_title("BERT pipeline as served, English held-out set")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
-def render(results: dict, held_out: int, folds: int) -> str:
+def render(results: dict, held_out: dict[str, int], folds: int) -> str:
     rows = []
-    for name, r in results.items():
-        rows.append([name, f"{r['intent_accuracy']:.3f}", f"{r['intent_macro_f1']:.3f}",
-                     f"{r['entity_precision']:.3f}", f"{r['entity_recall']:.3f}", f"{r['entity_f1']:.3f}",
-                     f"{r['training_seconds']:.0f}", f"{r['model_mb']:.1f}", f"{r['parse_p50_ms']:.1f}",
-                     f"{r['parse_p95_ms']:.1f}"])
-    text = [f"Held-out set ({held_out} messages, never trained on); training on bot/data/nlu.yml:", "",
-            tabulate(rows, headers=["pipeline", "intent acc", "intent macro-F1", "entity P", "entity R",
-                                    "entity F1", "train s", "model MB", "parse p50 ms", "parse p95 ms"],
+    for name, by_language in results.items():
+        for language, r in by_language.items():
+            if language in held_out:
+                rows.append([name, language, f"{r['intent_accuracy']:.3f}", f"{r['intent_macro_f1']:.3f}",
+                             f"{r['entity_precision']:.3f}", f"{r['entity_recall']:.3f}", f"{r['entity_f1']:.3f}",
+                             f"{by_language['training_seconds']:.0f}", f"{by_language['model_mb']:.1f}",
+                             f"{r['parse_p50_ms']:.1f}", f"{r['parse_p95_ms']:.1f}"])
+    sizes = ", ".join(f"{language} {count}" for language, count in held_out.items())
+    text = [f"Held-out sets ({sizes} messages, never trained on); the multilingual models train on "
+            "bot/data/nlu.yml, nlu_zh.yml and the catalog's generated examples, the English-only one on "
+            "their English part:", "",
+            tabulate(rows, headers=["pipeline", "held-out set", "intent acc", "intent macro-F1", "entity P",
+                                    "entity R", "entity F1", "train s", "model MB", "parse p50 ms", "parse p95 ms"],
                      tablefmt="github")]
     if folds:
         cv = [[name, *(f"{r['cv'][k]:.3f}" for k in ("intent_accuracy", "intent_macro_f1", "entity_precision",
                                                      "entity_recall", "entity_f1"))]
               for name, r in results.items() if "cv" in r]
-        text += ["", f"{folds}-fold cross-validation over the training data (mean over folds):", "",
+        text += ["", f"{folds}-fold cross-validation over the training data (both languages; mean over folds):", "",
                  tabulate(cv, headers=["pipeline", "intent acc", "intent macro-F1", "entity P", "entity R",
                                        "entity F1"], tablefmt="github")]
     return "\n".join(text)
+
+
+def held_out_sets() -> dict[str, list]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return {language: load_data(str(path)).intent_examples for language, path in HELD_OUT.items()}
+
+
+def evaluate(model: str, sets: dict[str, list], facts: dict) -> dict:
+    return {**{language: parse_all(model, messages) for language, messages in sets.items()}, **facts}
 
 
 def main() -> None:
@@ -182,30 +238,37 @@ def main() -> None:
     from chatrec.reports import machine, write_section
     from chatrec.settings import environment
 
-    held_out = load_data(str(HELD_OUT)).intent_examples
-    training = load_data(str(TRAIN)).intent_examples
+    sets = held_out_sets()
     results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        diet_config = Path(folder) / "diet.yml"
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        train_file, english_file = training_data(folder), training_data(folder, english_only=True)
+        diet_config = folder / "diet.yml"
         diet_config.write_text(DIET)
-        bert, facts = train(OURS, TRAIN, Path(folder) / "BERT")
-        results[BERT] = {**parse_all(bert, held_out), **facts}
+        bert, facts = train(OURS, train_file, folder / "BERT")
+        results[BERT] = evaluate(bert, sets, facts)
         with environment({"CHATREC_BERT_QUANTIZE": "0"}):  # the same trained model, weights as trained
-            results[BERT_FP32] = {**parse_all(bert, held_out), **facts}
-        results[DIET_NAME] = run_pipeline(diet_config, TRAIN, held_out, Path(folder) / "DIET")
+            results[BERT_FP32] = evaluate(bert, sets, facts)
+        minilm, facts = train(english_only_config(folder), english_file, folder / "MiniLM")
+        results[MINILM] = evaluate(minilm, {"English": sets["English"]}, facts)
+        diet, facts = train(diet_config, train_file, folder / "DIET")
+        results[DIET_NAME] = evaluate(diet, sets, facts)
         if args.folds:
-            for name, config in ((BERT, OURS), (DIET_NAME, diet_config)):
-                results[name]["cv"] = cross_validate(config, training, args.folds, Path(folder) / f"cv-{name[:4]}")
-    confusion_png([m.get("intent") for m in held_out], results[BERT]["predicted"],
+            training = load_data(str(train_file)).intent_examples
+            for pipeline, config in ((BERT, OURS), (DIET_NAME, diet_config)):
+                results[pipeline]["cv"] = cross_validate(config, training, args.folds, folder / f"cv-{pipeline[:4]}")
+    english = sets["English"]
+    confusion_png([m.get("intent") for m in english], results[BERT]["English"]["predicted"],
                   ROOT / "docs" / "nlu-confusion.png")
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "nlu-eval.json").write_text(json.dumps(
-        {name: {k: v for k, v in r.items() if k != "predicted"} for name, r in results.items()}, indent=2))
+        {name: {language: ({k: v for k, v in r.items() if k != "predicted"} if isinstance(r, dict) else r)
+                for language, r in by_language.items()} for name, by_language in results.items()}, indent=2))
     scope = f"{args.folds}-fold cross-validation too" if args.folds else "held-out only, `--folds 0`"
     text = (f"Machine: {machine()}. Measured by `python -m bot.evaluate_nlu --folds {args.folds}` "
             f"({scope}), one run; "
             "entity scores on exact (start, end, type); parse latency one message at a time through "
-            "`Agent.parse_message`.\n\n" + render(results, len(held_out), args.folds)
+            "`Agent.parse_message`.\n\n" + render(results, {k: len(v) for k, v in sets.items()}, args.folds)
             + "\n\n![confusion matrix](nlu-confusion.png)")
     print(text)
     write_section(ROOT / "docs" / "benchmarks.md", "nlu-eval", "NLU: BERT against DIET (`make eval-nlu`)", text)

@@ -12,7 +12,6 @@ from chatrec import settings
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, I can't think right now. Please try again in a minute."
 MAX_MESSAGE_CHARS = 2000  # longer messages are cut before they reach the NLU
 
 
@@ -39,6 +38,7 @@ class Reply:
     header: str = ""
     items: tuple[Item, ...] = ()
     footer: str = ""
+    language: str = ""  # what the bot answered in ("en", "zh"), when it said
 
 
 def _structured(data: dict) -> Reply:
@@ -47,7 +47,7 @@ def _structured(data: dict) -> Reply:
                        tuple(Button(b["title"], b["payload"]) for b in i.get("actions") or []))
                   for i in data.get("items") or [])
     return Reply(data.get("text", ""), kind=data.get("kind", "list"), header=data.get("header", ""),
-                 items=items, footer=data.get("footer", ""))
+                 items=items, footer=data.get("footer", ""), language=data.get("language", ""))
 
 
 def replies_from(messages: list[dict]) -> list[Reply]:
@@ -79,11 +79,14 @@ class RasaClient:
         self.url = (url or rasa_url()).rstrip("/")
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=3.0))
 
-    async def send(self, sender: str, text: str) -> list[Reply]:
-        """The bot's replies to one message from `sender`."""
+    async def send(self, sender: str, text: str, language_code: str | None = None) -> list[Reply]:
+        """The bot's replies to one message from `sender`; `language_code` is the platform's guess
+        of the person's language, which the bot uses when the message shows none."""
+        message = {"sender": sender, "message": text[:MAX_MESSAGE_CHARS]}
+        if language_code:
+            message["metadata"] = {"language_code": language_code}
         try:
-            response = await self._http.post(f"{self.url}/webhooks/rest/webhook",
-                                             json={"sender": sender, "message": text[:MAX_MESSAGE_CHARS]})
+            response = await self._http.post(f"{self.url}/webhooks/rest/webhook", json=message)
             response.raise_for_status()
             messages = response.json()
         except (httpx.HTTPError, ValueError) as error:

@@ -40,7 +40,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
+from channels import texts
+from channels.rasa_client import BotUnavailable, RasaClient, Reply
+from chatrec.language import of_message
 from channels.recent import Recent
 from chatrec import settings
 from chatrec.settings import variable
@@ -55,7 +57,8 @@ RETRIES = 5
 HOME_HELP = ("*Chat-Rec* recommends from its catalog and learns from what you tell it.\n"
              "Send me a direct message, or mention me in a channel: ask for a recommendation, name something "
              "you liked (\"something like ...\"), then \"more\", \"why the second one?\", \"seen it\", "
-             "\"help\" or \"delete my data\".")
+             "\"help\" or \"delete my data\".\n"
+             "也可以用中文和我聊：“推荐一部九十年代的喜剧电影”、“换一批”、“为什么推荐第二部？”、“删除我的数据”。")
 # Slack's markup in user text: <@U123|name>, <!here>, <#C123|general>, <https://x|label>, <https://x>
 MARKUP = re.compile(r"<([@#!])?([^>|]*)(?:\|([^>]*))?>")
 
@@ -144,7 +147,7 @@ async def relay(client: AsyncWebClient, rasa: RasaClient, team: str, user: str, 
     try:
         replies = await rasa.send(f"slack:{team}:{user}", text)
     except BotUnavailable:
-        replies = [Reply(APOLOGY)]
+        replies = [Reply(texts.text(of_message(text), "apology"))]
     for reply in replies:
         try:
             await client.chat_postMessage(channel=channel, text=escape(reply.text) or " ", blocks=blocks(reply),

@@ -53,7 +53,9 @@ from telegram.ext import (AIORateLimiter, Application, ApplicationHandlerStop, B
                           CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler,
                           PersistenceInput, PicklePersistence, TypeHandler, filters)
 
-from channels.rasa_client import APOLOGY, BotUnavailable, RasaClient, Reply
+from channels import texts
+from chatrec.language import Language, of_message
+from channels.rasa_client import BotUnavailable, RasaClient, Reply
 from channels.recent import Recent
 from channels.telegram_keyboards import Keyboards, is_feedback
 from chatrec import settings
@@ -66,7 +68,12 @@ CONCURRENT_UPDATES = 32
 COMMANDS = {"start": "/greet", "help": "/help", "forget": "/forget_me"}  # command -> bot payload
 SEND_ATTEMPTS = 4  # network errors; 429s are retried by the rate limiter
 RATE_LIMIT_RETRIES = 5
-TEXT_ONLY = "I read text messages only: tell me what you'd like, or say \"help\"."
+
+
+def language_of(update: Update, text: str = "") -> Language:
+    """The person's language: what they wrote, else Telegram's guess from their app's language."""
+    user = update.effective_user
+    return of_message(text, getattr(user, "language_code", None))
 
 
 def sender_of(update: Update) -> str:
@@ -147,10 +154,12 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     except TelegramError:
         pass  # only a courtesy
+    user = update.effective_user
     try:
-        replies = await context.application.rasa.send(sender_of(update), text)
+        replies = await context.application.rasa.send(sender_of(update), text, getattr(user, "language_code", None))
     except BotUnavailable:
-        await deliver(context, chat.id, APOLOGY, reply_to=reply_to)
+        await deliver(context, chat.id, html.escape(texts.text(language_of(update, text), "apology")),
+                      reply_to=reply_to)
         return
     keyboards = keyboards_of(context)
     for reply in replies:
@@ -189,7 +198,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo, a sticker, a voice note...: say what the bot reads."""
     chat = update.effective_chat
-    await deliver(context, chat.id, html.escape(TEXT_ONLY),
+    await deliver(context, chat.id, html.escape(texts.text(language_of(update), "text_only")),
                   reply_to=update.message.message_id if is_group(chat) else None)
 
 
@@ -204,14 +213,14 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     kind, _, rest = (query.data or "").partition(":")
     if kind == "p":
         payload = keyboards.payload(rest)
-        await query.answer(None if payload else "This button has expired; ask me again.")
+        await query.answer(None if payload else texts.text(language_of(update), "button_expired"))
         if payload:
             await relay(update, context, payload)
         return
     key, *numbers = rest.split(":")
     shown = keyboards.get(key)
     if shown is None or not all(n.isdigit() for n in numbers):
-        await query.answer("This list has expired; ask me again.")
+        await query.answer(texts.text(language_of(update), "list_expired"))
         return
     if kind == "i":
         await query.answer()
@@ -223,7 +232,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         index, action_number = int(numbers[0]), int(numbers[1])
         action = shown.reply.items[index].actions[action_number]
         if is_feedback(action) and shown.chosen.get(index) == action.title:
-            await query.answer("Already noted.")
+            await query.answer(texts.text(shown.reply.language or language_of(update), "already_noted"))
             return
         await query.answer()
         if is_feedback(action):

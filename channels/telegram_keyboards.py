@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from channels import texts
 from channels.rasa_client import Button, Reply
 from channels.recent import Recent
 
@@ -87,7 +88,8 @@ class Keyboards:
                    for number, action in enumerate(item.actions)]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         if len(shown.reply.items) > 1:
-            rows.append([InlineKeyboardButton(f"« {len(shown.reply.items)} items", callback_data=f"b:{key}")])
+            back = texts.text(shown.reply.language, "back", count=len(shown.reply.items))
+            rows.append([InlineKeyboardButton(back, callback_data=f"b:{key}")])
         return InlineKeyboardMarkup(rows)
 
 

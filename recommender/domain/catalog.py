@@ -87,6 +87,7 @@ class Catalog:
         genre_feature: str = "genre",
         item_noun: str = "item",
         genre_synonyms: Mapping[str, str] | None = None,
+        translations: Mapping[str, Mapping] | None = None,
     ) -> None:
         if not items:
             raise ValueError(f"catalog {name!r} has no items")
@@ -94,7 +95,10 @@ class Catalog:
         self.items = list(items)
         self.genre_feature = genre_feature
         self.item_noun = item_noun
-        self.genre_synonyms = dict(genre_synonyms or {})
+        # language -> {"item_noun", "genre_word", "genres": {catalog genre: its name}}; each name is a synonym too
+        self.translations = {language: dict(words) for language, words in (translations or {}).items()}
+        named = {name: genre for words in self.translations.values() for genre, name in words.get("genres", {}).items()}
+        self.genre_synonyms = {**named, **(genre_synonyms or {})}
         self._index = {item.id: i for i, item in enumerate(self.items)}
         if len(self._index) != len(self.items):
             raise ValueError(f"catalog {name!r} has duplicate item ids")
@@ -129,7 +133,8 @@ class Catalog:
         return {"item_noun": self.item_noun, "item_nouns": plural(self.item_noun),
                 "genre_word": self.genre_feature, "first_year": min(known) if known else None,
                 "last_year": max(known) if known else None,
-                "genre_phrases": sorted({word.lower() for word in [*self.genres, *self.genre_synonyms]})}
+                "genre_phrases": sorted({word.lower() for word in [*self.genres, *self.genre_synonyms]}),
+                "translations": self.translations}
 
 
 class Dataset:

@@ -103,7 +103,10 @@ class TitleIndex:
 
 
 def genre_key(text: str) -> str:
-    return _NON_WORD.sub("", _ascii(text).lower())
+    """"Sci-Fi" -> "scifi", "Café" -> "cafe"; letters of other scripts kept ("科幻")."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if c.isalnum() and c.isascii() or c.isalpha() and not c.isascii()
+                   and unicodedata.category(c) != "Mn")
 
 
 class GenreVocabulary:

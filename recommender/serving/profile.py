@@ -21,9 +21,9 @@ class Profile:
     disliked: list[int]
     said: list[int]  # items liked in conversation or feedback (not dataset history)
     genres: list[str]  # genres they said they like (catalog names)
-    how: dict[int, str]  # liked item -> how they told us, in words fit to quote
+    how: dict[int, str]  # liked item -> how they told us: "rating:<stars>", "button" (👍) or "said"
     genre_words: dict[str, str]  # stated genre (catalog name) -> the word they used
-    genre_phrases: dict[str, str]  # stated genre (catalog name) -> how they said it ("love westerns")
+    genre_phrases: dict[str, str]  # stated genre (catalog name) -> how they said it ("love westerns"; "" unknown)
     model_row: int | None  # the user's row in the model, when it was trained on them
     rated: int  # how many ratings of theirs the dataset holds (0 for someone new)
     personal: bool  # False: nothing to go on but popularity

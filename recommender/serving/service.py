@@ -173,17 +173,17 @@ class Recommender:
             leave_out += inter.items[history].tolist()
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
                       if inter.ratings[r] >= LIKE_THRESHOLD]
-        how = {i: f"you rated it {r:g}/5" for i, r in liked}
+        how = {i: f"rating:{r:g}" for i, r in liked}
         said = [self._index(ref) for ref in user.liked]
         ways = list(user.liked_how) + ["said"] * (len(said) - len(user.liked_how))
         stars = {i: float(way.split(":")[1]) for i, way in zip(said, ways) if way.startswith("rating:")}
-        how.update((i, _how_liked(way)) for i, way in zip(said, ways))
+        how.update(zip(said, ways))
         disliked = [self._index(ref) for ref in user.disliked]
         genre_words, genre_phrases = {}, {}
         phrases = list(user.genres_how) + [""] * (len(user.genres) - len(user.genres_how))
         for word, phrase in zip(user.genres, phrases):
             genre_words.setdefault(self.find_genre(word), word)
-            genre_phrases.setdefault(self.find_genre(word), phrase or f"like {word}")
+            genre_phrases.setdefault(self.find_genre(word), phrase)
         genres = list(genre_words)
         genre_items = [self._genre_centroid_items(g) for g in genres]
         learn = self.weights.learn
@@ -336,13 +336,13 @@ class Recommender:
         scores = (self.score(user, a.item.id), self.score(user, b.item.id))
         return Comparison(a, b, scores, a.item if scores[0] >= scores[1] else b.item)
 
-    def explain(self, user: str | Taste, item: str,
-                constraints: Constraints = Constraints()) -> Explanation:
+    def explain(self, user: str | Taste, item: str, constraints: Constraints = Constraints(),
+                language: str = "en") -> Explanation:
         found = self.find_item(item)
         profile = self._profile(user)
         index = self.catalog.index(found.id)
         score = float(self._scores(profile)[index])
-        reasons = reasons_for(self, profile, index, self._normalised(constraints))
+        reasons = reasons_for(self, profile, index, self._normalised(constraints), language)
         return Explanation(found, score, tuple(reasons))
 
     def _disliked_genre_share(self, profile: Profile) -> np.ndarray:
@@ -361,13 +361,6 @@ class Recommender:
                 penalty = np.where(self._genre_masks[genre], np.maximum(penalty, net), penalty)
         session = len(profile.said) + len(profile.disliked)
         return penalty * session / (session + profile.rated)
-
-
-def _how_liked(way: str) -> str:
-    """How a like is quoted back: "rating:<stars>", "button" (👍) or "said" (in words)."""
-    if way.startswith("rating:"):
-        return f"you rated it {way.split(':')[1]}/5"
-    return "you liked it (👍)" if way == "button" else "you said you like it"
 
 
 def _positive(k: object) -> int:

@@ -92,7 +92,7 @@ def read_popular(dataset_name: str) -> list[dict]:
 
 
 DEFAULT_VOCABULARY = {"item_noun": "item", "item_nouns": "items", "genre_word": "genre",
-                      "first_year": None, "last_year": None, "genre_phrases": []}
+                      "first_year": None, "last_year": None, "genre_phrases": [], "translations": {}}
 
 
 def read_vocabulary(dataset_name: str) -> dict:

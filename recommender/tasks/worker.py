@@ -264,9 +264,9 @@ def compare(identity: str, first: str, second: str, genres: list | tuple = (),
 @app.task(name="chatrec.explain")
 @answers
 def explain(identity: str, item: str, constraints: dict | None = None, genres: list | tuple = (),
-            genre_phrases: dict | None = None) -> dict:
+            genre_phrases: dict | None = None, language: str = "en") -> dict:
     result = served.recommender().explain(taste_for(identity, genres=genres, genre_phrases=genre_phrases), item,
-                                          Constraints(**(constraints or {})))
+                                          Constraints(**(constraints or {})), language)
     return {"item": _item(result.item), "score": result.score,
             "reasons": [{"kind": r.kind, "text": r.text, "evidence": r.evidence} for r in result.reasons]}
 

@@ -19,6 +19,9 @@ nlu:
     - hey
     - hiya
     - hello
+    - 你好
+    - 嗨，早上好
+    - 哈喽
 - intent: request_recommendation
   examples: |
     - recommend me a [sci-fi](genre) movie
@@ -28,6 +31,11 @@ nlu:
     - i want something like [the godfather](title)
     - suggest a [romantic](genre) movie from [1995](year)
     - show me [sci fi](genre) films
+    - 推荐一部[九十年代](year)的[喜剧](genre)电影
+    - 来点[科幻](genre)片
+    - 有没有类似[Fargo](title)的电影
+    - 想看[八十年代](year)的[恐怖](genre)电影
+    - 求推荐[爱情](genre)电影
 - intent: ask_why
   examples: |
     - why [the second one](ordinal)?
@@ -36,17 +44,24 @@ nlu:
     - why [the first](ordinal)
     - how come you suggested [heat](title)?
     - why [the last one](ordinal)
+    - 为什么推荐[第二部](ordinal)
+    - 为啥推荐[Heat](title)
+    - [第一个](ordinal)为什么推荐
 - synonym: Sci-Fi
   examples: |
     - sci-fi
     - sci fi
+    - 科幻
+- synonym: Comedy
+  examples: |
+    - 喜剧
 """
 
 TINY_CONFIG = """recipe: default.v1
 assistant_id: test
 language: en
 pipeline:
-  - name: WhitespaceTokenizer
+  - name: bot.components.tokenizer.WhitespaceHanTokenizer
   - name: bot.components.bert_nlu.BertIntentEntityClassifier
     epochs: 8
     batch_size: 8
@@ -90,6 +105,17 @@ def test_trained_model_parses_intents_and_entities(model_path):
     ordinal = next(e for e in why["entities"] if e["entity"] == "ordinal")
     text = "why the second one?"
     assert ordinal["value"] == text[ordinal["start"]:ordinal["end"]] and ordinal["value"].endswith("second one")
+
+
+def test_chinese_intents_and_entities_inside_unspaced_text(model_path):
+    text = "推荐一部九十年代的科幻电影"
+    recommend, why = _parse(model_path, [text, "为什么推荐第一部"])
+    assert recommend["intent"]["name"] == "request_recommendation"
+    found = {e["entity"]: (text[e["start"]:e["end"]], e["value"]) for e in recommend["entities"]}
+    assert found == {"year": ("九十年代", "九十年代"), "genre": ("科幻", "Sci-Fi")}
+    assert why["intent"]["name"] == "ask_why"
+    (ordinal,) = why["entities"]
+    assert (ordinal["entity"], ordinal["value"]) == ("ordinal", "第一部")
 
 
 def test_persist_then_load_gives_identical_predictions(model_path):

@@ -32,7 +32,7 @@ QUICK_PIPELINE = """recipe: default.v1
 assistant_id: cv-test
 language: en
 pipeline:
-  - name: WhitespaceTokenizer
+  - name: bot.components.tokenizer.WhitespaceHanTokenizer
   - name: CountVectorsFeaturizer
   - name: LogisticRegressionClassifier
 """
@@ -46,7 +46,7 @@ def test_cross_validation_trains_each_fold_in_a_fresh_folder(tmp_path):
 
     config = tmp_path / "config.yml"
     config.write_text(QUICK_PIPELINE)
-    messages = [m for m in load_data(str(TRAIN)).intent_examples
+    messages = [m for m in load_data(str(TRAIN[1])).intent_examples
                 if m.get("intent") in ("greet", "goodbye", "thank")]
     result = cross_validate(config, messages, 2, tmp_path / "does" / "not" / "exist")
     assert sorted((tmp_path / "does" / "not" / "exist").glob("fold*.yml")) != []

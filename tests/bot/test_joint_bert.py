@@ -2,7 +2,9 @@
 
 import pytest
 
-from bot.components.joint_bert import OUTSIDE, bio_tags, spans
+import torch
+
+from bot.components.joint_bert import OUTSIDE, bio_tags, core_offsets, sortish_batches, spans
 
 
 def test_bio_tags_follow_word_pieces_and_skip_special_tokens():
@@ -49,3 +51,36 @@ def test_a_hyphenated_word_is_never_cut():
     assert entity["value"] == "sci-fi"
     (year,) = spans("the 80's", [(0, 3), (4, 6), (6, 7), (7, 8)], ["B-year", "I-year", OUTSIDE, OUTSIDE], [0.5] * 4)
     assert year["value"] == "the 80's"
+
+
+def test_a_span_in_chinese_text_is_never_widened_over_neighbouring_characters():
+    text = "推荐一部九十年代的喜剧电影"
+    # XLM-R pieces: ▁ 推荐 一部 九十 年代 的 喜 剧 电影
+    offsets = [(0, 2), (2, 4), (4, 6), (6, 8), (8, 9), (9, 10), (10, 11), (11, 13)]
+    tags = [OUTSIDE, OUTSIDE, "B-year", "I-year", OUTSIDE, "B-genre", "I-genre", OUTSIDE]
+    found = spans(text, offsets, tags, [0.9] * 8)
+    assert [(e["value"], e["entity"]) for e in found] == [("九十年代", "year"), ("喜剧", "genre")]
+    (title,) = spans("类似Fargo的电影", [(0, 2), (2, 4), (4, 5), (5, 6), (6, 8)],
+                     [OUTSIDE, "B-title", OUTSIDE, OUTSIDE, OUTSIDE], [0.8] * 5)
+    assert title["value"] == "Fargo"  # widened over the Latin word only
+
+
+def test_particles_and_units_glued_to_a_piece_are_left_out_of_entities():
+    text = "来一部1995年的电影，我给五星"
+    # pieces: 来 一部 1995 年的 电影 , 我 给 五星
+    offsets = [(0, 1), (1, 3), (3, 7), (7, 9), (9, 11), (11, 12), (12, 13), (13, 14), (14, 16)]
+    cores = core_offsets(text, offsets)
+    assert cores[3] == (7, 8) and cores[8] == (14, 15)  # "年的" -> "年", "五星" -> "五"
+    assert bio_tags(cores, [(3, 8, "year"), (14, 15, "rating")])[2:5] == ["B-year", "I-year", OUTSIDE]
+    tags = [OUTSIDE, OUTSIDE, "B-year", "I-year", OUTSIDE, OUTSIDE, OUTSIDE, OUTSIDE, "B-rating"]
+    assert [e["value"] for e in spans(text, cores, tags, [0.9] * 9)] == ["1995年", "五"]
+    (start, end), = core_offsets("的", [(0, 1)])
+    assert start == end  # a piece of particles only: like a special token
+
+
+def test_sortish_batches_cover_every_example_once_with_similar_lengths_together():
+    lengths = torch.tensor([3, 30, 4, 31, 5, 29, 6, 32] * 10)
+    batches = sortish_batches(lengths, 4, torch.Generator().manual_seed(0), pool=20)
+    assert sorted(torch.cat(batches).tolist()) == list(range(80))
+    spread = [int(lengths[b].max() - lengths[b].min()) for b in batches]
+    assert max(spread) <= 3  # short and long never share a batch

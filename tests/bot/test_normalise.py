@@ -28,3 +28,21 @@ def test_ratings(text, expected):
 def test_ratings_out_of_range_are_refused():
     assert rating_value("7") is None
     assert rating_value("great") is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("第二部", 2), ("第一个", 1), ("第3部", 3), ("第三", 3), ("最后一个", -1), ("最后那部", -1), ("倒数第二个", -2),
+    ("第十个", 10),
+])
+def test_chinese_ordinals(text, expected):
+    assert ordinal_position(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("四", 4.0), ("两", 2.0), ("五", 5.0), ("4", 4.0), ("3.5", 3.5)])
+def test_chinese_ratings(text, expected):
+    assert rating_value(text) == pytest.approx(expected)
+
+
+def test_chinese_ratings_out_of_range_are_refused():
+    assert rating_value("八") is None
+    assert rating_value("很好") is None

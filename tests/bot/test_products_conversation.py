@@ -71,3 +71,36 @@ def test_a_year_the_catalog_does_not_reach_gets_a_plain_answer(products_chat: Ch
     assert f"oldest products are from" in answer and not FILM_WORDS.search(answer)
     answer = texts(products_chat.say("test:years", "recommend books after 2099"))
     assert f"newest products are from {newest}" in answer
+
+
+def categories(products: Dataset, ids: list[str]) -> list[set[str]]:
+    return [set(products.catalog.genres_of(products.catalog.get(i))) for i in ids]
+
+
+@pytest.mark.parametrize("text, category", [
+    ("recommend something for the kitchen", "Kitchen"), ("kitchen stuff please", "Kitchen"),
+    ("got anything outdoorsy?", "Outdoor"), ("show me some books", "Books"), ("推荐点厨房用品", "Kitchen"),
+    ("有没有户外的东西", "Outdoor"),
+])
+def test_a_category_is_understood_in_any_phrasing(products_chat: Chat, products: Dataset, text: str,
+                                                  category: str) -> None:
+    shown = shown_ids(products_chat.say(f"test:category:{text}", text))
+    assert shown and all(category in found for found in categories(products, shown)), (text, shown)
+
+
+def test_recent_books_are_books_from_the_newest_five_years(products_chat: Chat, products: Dataset) -> None:
+    newest = max(item.year for item in products.catalog.items if item.year)
+    shown = shown_ids(products_chat.say("test:recent-books", "any recent books?"))
+    assert shown
+    for item in shown:
+        assert "Books" in products.catalog.genres_of(products.catalog.get(item))
+        assert products.catalog.get(item).year > newest - 5
+
+
+def test_the_products_conversation_in_chinese(products_chat: Chat, products: Dataset) -> None:
+    sender = "test:products-zh"
+    greeting = texts(products_chat.say(sender, "你好"))
+    assert "商品" in greeting and not FILM_WORDS.search(greeting) and "电影" not in greeting
+    (listing,) = structured(products_chat.say(sender, "推荐一些厨房用品"))
+    assert listing["language"] == "zh" and "厨房用品" in listing["header"] and "商品" in listing["header"]
+    assert all("Kitchen" in found for found in categories(products, [i["id"] for i in listing["items"]]))

@@ -13,7 +13,8 @@ from typing import AsyncIterator
 
 import requests
 
-from channels.rasa_client import APOLOGY, Button, Item, RasaClient, Reply
+from channels.rasa_client import Button, Item, RasaClient, Reply
+from channels.texts import text as channel_text
 from channels.slack import blocks, build, escape, plain_words, serving_http, serving_socket_mode
 from devtools.localstack import free_port, wait_for_port
 from devtools.stack import ROOT
@@ -223,7 +224,7 @@ def test_rasa_down_gives_an_apology_and_the_adapter_recovers(chat: Chat) -> None
             chat.stack.stop_server()
             try:
                 await api.send_event(url, direct_message("U5", "recommend a comedy"), "Ev6")
-                assert (await api.wait_for_posts(1))[-1]["text"] == APOLOGY
+                assert (await api.wait_for_posts(1))[-1]["text"] == channel_text("en", "apology")
             finally:
                 await asyncio.to_thread(chat.stack.start_server, chat.model, chat.port, chat.endpoints,
                                         chat.secrets)

@@ -15,7 +15,8 @@ import requests
 from telegram import Chat as TelegramChat
 from telegram import Message, Update
 
-from channels.rasa_client import APOLOGY, Button, RasaClient
+from channels.rasa_client import Button, RasaClient
+from channels.texts import text as channel_text
 from channels.telegram import SECRET_HEADER, OneChatAtATime, build, running, split_text
 from channels.telegram_keyboards import Keyboards
 from devtools.localstack import free_port
@@ -199,7 +200,7 @@ def test_rasa_down_gives_an_apology_and_the_adapter_recovers(chat: Chat) -> None
             chat.stack.stop_server()
             try:
                 api.text_update(704, "recommend a western")
-                assert (await api.wait_for("sendMessage", 1))[-1]["text"] == APOLOGY
+                assert (await api.wait_for("sendMessage", 1))[-1]["text"] == channel_text("en", "apology")
             finally:
                 await asyncio.to_thread(chat.stack.start_server, chat.model, chat.port, chat.endpoints,
                                         chat.secrets)
