@@ -1,9 +1,12 @@
 """NLU data and domain slots built from the served catalog when the bot is trained.
 
-Lookup tables of the catalog's titles and genres, and synonyms that map
-genre words ("sci fi", "funny") and natural-order titles ("The Godfather")
-to the catalog's own names ("Sci-Fi", "Godfather, The"), so that Rasa's
-EntitySynonymMapper hands the actions catalog names. Written to
+Examples in the catalog's words (English and Chinese), and synonyms that map
+genre words ("sci fi", "funny", "科幻") and natural-order titles ("The
+Godfather") to the catalog's own names ("Sci-Fi", "Godfather, The"), so that
+Rasa's EntitySynonymMapper hands the actions catalog names. (No lookup
+tables: no component of the pipeline reads them. Genre words the NLU misses
+are found in the message by the actions, actions/context.py
+`mentioned_genres`, from the catalog's vocabulary.) Written to
 bot/data/catalog.yml by `python -m devtools.stack train` before `rasa train`;
 git-ignored, because MovieLens titles may not be redistributed.
 """
@@ -44,14 +47,21 @@ def catalog_nlu(dataset: Dataset) -> dict:
         natural = natural_title(item.title)
         if natural.lower() != item.title.lower():
             title_words[item.title].add(natural)
-    nlu = [
-        {"lookup": "genre", "examples": _examples(sorted(set(catalog.genres) | set().union(*genre_words.values())))},
-        {"lookup": "title", "examples": _examples(sorted({natural_title(i.title) for i in catalog.items}))},
-    ]
-    nlu += [{"synonym": genre, "examples": _examples(sorted(words))} for genre, words in sorted(genre_words.items())]
+    nlu = [{"synonym": genre, "examples": _examples(sorted(words))} for genre, words in sorted(genre_words.items())]
     nlu += [{"synonym": title, "examples": _examples(sorted(words))} for title, words in sorted(title_words.items())]
     nlu += catalog_examples(dataset, genre_words)
     return {"version": "3.1", "nlu": nlu}
+
+
+def _chinese_phrase(*parts: str) -> str:
+    """Words joined as Chinese writes them: no spaces, except around a word in Latin letters."""
+    def latin(character: str) -> bool:
+        return character.isascii() and character.isalpha()
+
+    text = ""
+    for part in filter(None, parts):
+        text += (" " if text and (latin(text[-1]) or latin(part[0])) else "") + part
+    return text
 
 
 def _is_chinese(word: str) -> bool:
@@ -106,7 +116,8 @@ def catalog_domain(dataset: Dataset) -> dict:
               "example_other": natural_title(popular[-1].title),
               # Chinese replies: the catalog's translations, else its own words
               "item_noun_zh": noun_zh, "genre_word_zh": chinese.get("genre_word", words["genre_word"]),
-              "example_request_zh": "推荐" + (f"{decade % 100:02d}年代的" if decade else "") + genre_zh + noun_zh}
+              "example_request_zh": _chinese_phrase("推荐", f"{decade % 100:02d}年代的" if decade else "", genre_zh,
+                                                    noun_zh)}
     return {"version": "3.1", "slots": {name: {"type": "text", "initial_value": value, "influence_conversation": False,
                                                "mappings": [{"type": "custom"}]} for name, value in values.items()}}
 

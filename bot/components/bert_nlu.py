@@ -81,6 +81,7 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
                 for m in training_data.intent_examples]
 
     def train(self, training_data: TrainingData) -> Resource:
+        self.check_correct_entity_annotations(training_data)  # every span on Rasa's tokens, as DIET checks
         examples = self._examples(training_data)
         if not examples:
             log.warning("no intent examples: %s stays untrained", type(self).__name__)

@@ -33,6 +33,7 @@ class FakeTelegram:
         self.too_many: dict[str, set[int]] = {}  # method -> which attempts (1-based) get a 429
         self.cut_off: dict[str, set[int]] = {}  # method -> which attempts lose their connection
         self._attempts: dict[str, int] = {}
+        self.languages: dict[int, str] = {}  # user id -> the language_code of their app (default "en")
 
     @property
     def url(self) -> str:
@@ -173,7 +174,8 @@ class FakeTelegram:
         return True
 
     def _user(self, user_id: int) -> dict:
-        return {"id": user_id, "is_bot": False, "first_name": "Tester", "language_code": "en"}
+        return {"id": user_id, "is_bot": False, "first_name": "Tester",
+                "language_code": self.languages.get(user_id, "en")}
 
     def _message(self, user_id: int, text: str) -> dict:
         return {"message_id": next(self._message_ids), "date": int(time.time()), "text": text,

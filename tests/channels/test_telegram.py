@@ -210,6 +210,30 @@ def test_rasa_down_gives_an_apology_and_the_adapter_recovers(chat: Chat) -> None
     asyncio.run(scenario())
 
 
+def test_a_chinese_speaker_is_answered_in_chinese_buttons_included(chat: Chat) -> None:
+    async def scenario() -> None:
+        async with adapter(chat) as (api, _):
+            api.languages[705] = "zh-hans"
+            api.text_update(705, "/start")  # no words: Telegram's language_code decides
+            assert "推荐" in (await api.wait_for("sendMessage", 1))[-1]["text"]
+            api.text_update(705, "推荐一部西部片")
+            listing = (await api.wait_for("sendMessage", 2))[-1]
+            assert "西部" in listing["text"]
+            api.button_update(705, callback_data(listing)[0], message_id=listing["message_id"])
+            markup = (await api.wait_for("editMessageReplyMarkup", 1))[-1]["reply_markup"]
+            labels = [b["text"] for row in markup["inline_keyboard"] for b in row]
+            assert labels == ["👍 喜欢", "👎 不感兴趣", "✓ 看过了", "为什么？", "« 全部5个"]
+            chat.stack.stop_server()
+            try:
+                api.text_update(705, "再来几部")
+                assert (await api.wait_for("sendMessage", 3))[-1]["text"] == channel_text("zh", "apology")
+            finally:
+                await asyncio.to_thread(chat.stack.start_server, chat.model, chat.port, chat.endpoints,
+                                        chat.secrets)
+
+    asyncio.run(scenario())
+
+
 def test_long_replies_are_split_within_telegrams_limit() -> None:
     text = ("word " * 2000).strip()
     pieces = split_text(text)

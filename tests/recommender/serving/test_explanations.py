@@ -206,3 +206,17 @@ def test_a_stated_genre_is_quoted_with_the_verb_they_used(recommender, movielens
     assert "you said you love westerns" in stated.text
     assert stated.evidence["said"][0] == "love westerns"
     check_reason(stated, recommender, movielens, top.id, {}, Constraints())
+
+
+def test_reasons_in_chinese_say_the_same_with_the_same_evidence(recommender, movielens):
+    taste = Taste(genres=("westerns",), genres_how=("喜欢西部片",))
+    wanted = Constraints(year_from=1990, year_to=1999)
+    top = recommender.recommend(taste, 1, wanted).items[0].item
+    english = recommender.explain(taste, top.id, wanted).reasons
+    chinese = recommender.explain(taste, top.id, wanted, language="zh").reasons
+    assert [(r.kind, r.evidence) for r in english] == [(r.kind, r.evidence) for r in chinese]
+    reasons = {r.kind: r.text for r in chinese}
+    assert reasons["matches_request"].startswith("你想要1990年代") and f"{top.year}年的" in reasons["matches_request"]
+    assert reasons["stated_genre"] == "它属于西部，你说过你喜欢西部片。"
+    assert reasons["similar_users"].startswith("和你口味最相近的")
+    assert all(not r.isascii() for r in reasons.values())
