@@ -86,6 +86,7 @@ def catalog_examples(dataset: Dataset, genre_words: dict[str, set[str]], titles:
     names_zh = sorted({*chinese.get("genres", {}).values(),
                        *(word for word, genre in catalog.genre_synonyms.items() if _is_chinese(word))})
     requests = [f"recommend [{genre}](genre) {nouns}" for genre in genres]
+    requests += [f"show me some [{genre}](genre) {nouns}" for genre in genres[1::3]]
     requests += [f"推荐一些[{name}](genre){noun_zh}" for name in names_zh[::2]]
     requests += [f"有没有[{name}](genre)的{noun_zh or '推荐'}" for name in names_zh[1::2]]
     requests += [f"类似[{title}](title)的{noun_zh or '东西'}" for title in popular[1::4]]

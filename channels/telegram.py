@@ -158,7 +158,7 @@ async def relay(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     try:
         replies = await context.application.rasa.send(sender_of(update), text, getattr(user, "language_code", None))
     except BotUnavailable:
-        await deliver(context, chat.id, html.escape(texts.text(language_of(update, text), "apology")),
+        await deliver(context, chat.id, html.escape(texts.text(language_of(update, text), "apology"), quote=False),
                       reply_to=reply_to)
         return
     keyboards = keyboards_of(context)
@@ -198,7 +198,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def on_other_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo, a sticker, a voice note...: say what the bot reads."""
     chat = update.effective_chat
-    await deliver(context, chat.id, html.escape(texts.text(language_of(update), "text_only")),
+    await deliver(context, chat.id, html.escape(texts.text(language_of(update), "text_only"), quote=False),
                   reply_to=update.message.message_id if is_group(chat) else None)
 
 

@@ -41,6 +41,7 @@ IGNORE = -100
 MAX_UNKNOWN_SHARE = 0.5  # more word-pieces than this unknown to the vocabulary: nothing to read
 _WORD = re.compile(r"\w")
 _CONTENT = re.compile(r"[^\W_]")  # a letter or a digit
+_NOT_LANGUAGE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]|[\x00-\x1f\x7f]")  # terminal escapes, control characters
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f]")
 METASPACE = "\u2581"  # SentencePiece's word start; alone, a piece that covers no character
 # Chinese particles never start or end an entity, nor rating units end one ("1995年的", "五星"),
@@ -283,7 +284,7 @@ class JointBert:
         unknown = (encoded["input_ids"] == self.tokenizer.unk_token_id).sum(1).numpy()
         pieces = (encoded["attention_mask"].sum(1) - 2).clamp(min=1).numpy()
         for row, text in enumerate(texts):
-            if not _CONTENT.search(text) or unknown[row] / pieces[row] > MAX_UNKNOWN_SHARE:
+            if not _CONTENT.search(_NOT_LANGUAGE.sub("", text)) or unknown[row] / pieces[row] > MAX_UNKNOWN_SHARE:
                 # Nothing the encoder can read (empty, emoji, symbols): an even ranking,
                 # which FallbackClassifier turns into nlu_fallback.
                 intent_probs[row] = 1.0 / len(self.intents)

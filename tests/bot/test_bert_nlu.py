@@ -63,7 +63,7 @@ language: en
 pipeline:
   - name: bot.components.tokenizer.WhitespaceHanTokenizer
   - name: bot.components.bert_nlu.BertIntentEntityClassifier
-    epochs: 8
+    epochs: 20
     batch_size: 8
     random_seed: 7
   - name: EntitySynonymMapper

@@ -219,7 +219,7 @@ def test_a_chinese_speaker_is_answered_in_chinese_buttons_included(chat: Chat) -
             api.text_update(705, "推荐一部西部片")
             listing = (await api.wait_for("sendMessage", 2))[-1]
             assert "西部" in listing["text"]
-            api.button_update(705, callback_data(listing)[0], message_id=listing["message_id"])
+            api.button_update(705, callback_data(listing)[0])
             markup = (await api.wait_for("editMessageReplyMarkup", 1))[-1]["reply_markup"]
             labels = [b["text"] for row in markup["inline_keyboard"] for b in row]
             assert labels == ["👍 喜欢", "👎 不感兴趣", "✓ 看过了", "为什么？", "« 全部5个"]
