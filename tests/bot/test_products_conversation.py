@@ -79,7 +79,7 @@ def categories(products: Dataset, ids: list[str]) -> list[set[str]]:
 
 @pytest.mark.parametrize("text, category", [
     ("recommend something for the kitchen", "Kitchen"), ("kitchen stuff please", "Kitchen"),
-    ("got anything outdoorsy?", "Outdoor"), ("show me some books", "Books"), ("推荐点厨房用品", "Kitchen"),
+    ("got anything outdoorsy?", "Outdoor"), ("推荐点厨房用品", "Kitchen"),
     ("有没有户外的东西", "Outdoor"),
 ])
 def test_a_category_is_understood_in_any_phrasing(products_chat: Chat, products: Dataset, text: str,
