@@ -15,7 +15,8 @@ from actions.years import year_range
 from chatrec.language import HAN, Language
 from recommender.domain.titles import genre_key
 
-EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": []}
+EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": [],
+                 "critiques": []}
 KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
 CHINESE_KEEP_WORDS = ("也", "还要", "再加", "加上", "同时", "都要")
 CHINESE_BOUNDS = ("以后", "之后", "以来", "以前", "之前")
@@ -124,7 +125,8 @@ def mentioned_genres(tracker: Tracker, vocabulary: dict) -> list[str]:
 def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     """The request so far, refined by the latest message: new kinds of constraint are added
     ("a comedy" -> "from the 90s"), a new genre replaces the old ones unless the message
-    adds to them ("also romantic"), a new year range or "like X" replaces the old one."""
+    adds to them ("also romantic"), a new year range or "like X" replaces the old one. A new
+    genre or "like X" is a new direction: the critiques of the old one are dropped."""
     current = request(tracker)
     text = str(tracker.latest_message.get("text") or "").lower()
     genres = genre_values(tracker, vocabulary)
@@ -138,6 +140,8 @@ def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     titles = values(tracker, "title")
     if titles:
         current["similar_to"] = titles
+    if genres or titles:
+        current["critiques"] = []
     return current
 
 

@@ -9,7 +9,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import calls, context, replies, years
+from actions import calls, context, critiques, replies, years
+from recommender.domain.critiques import CritiqueKind
 from recommender.domain.errors import NothingToGoOn, RecommenderError, UnknownItem
 from recommender.tasks import metrics
 from recommender.tasks.client import ServiceUnavailable
@@ -85,6 +86,11 @@ class ActionRecommend(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         vocabulary, language = calls.vocabulary(), context.language(tracker)
         request = context.updated_request(tracker, vocabulary)
+        directions = critiques.said(tracker)
+        if not critiques.priced(directions, vocabulary):
+            say(dispatcher, tracker, "no_prices", nouns=words_for(tracker)["item_nouns"])
+            return []
+        request = critiqued(tracker, request, directions)
         if request["year_from"] is not None and vocabulary["first_year"] is not None:
             side = years.outside((request["year_from"], request["year_to"]), vocabulary["first_year"],
                                  vocabulary["last_year"])
@@ -96,12 +102,32 @@ class ActionRecommend(Action):
         return await answer_page(dispatcher, tracker, request, uuid.uuid4().hex, header)
 
 
+def critiqued(tracker: Tracker, request: dict, directions: list[CritiqueKind]) -> dict:
+    """The request after a critique of what was shown ("like the second one but newer"): the
+    item pointed at (or the last list) becomes the pivot; "newer"/"older" then mean newer than
+    it, not a year range. Without anything shown, the message is an ordinary request."""
+    similar = critiques.wants_similar(str(tracker.latest_message.get("text") or ""))
+    found = critiques.pivot(tracker) if directions or similar else None
+    if found is None:
+        return request
+    items, label = found
+    if {CritiqueKind.NEWER, CritiqueKind.OLDER} & set(directions):
+        before = context.request(tracker)
+        request["year_from"], request["year_to"] = before["year_from"], before["year_to"]
+    if similar and label:
+        request["similar_to"] = [label]
+    return {**request, "critiques": critiques.in_force(request["critiques"], directions, items, label)}
+
+
 class ActionMore(Action):
     def name(self) -> str:
         return "action_more"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
+        if critiques.said(tracker) or critiques.wants_similar(str(tracker.latest_message.get("text") or "")):
+            # "more like the first one", "more obscure ones": a critique, not the next page
+            return await ActionRecommend().run(dispatcher, tracker, domain)
         request = context.request(tracker)
         request_id = tracker.get_slot("request_id") or uuid.uuid4().hex
         language = context.language(tracker)

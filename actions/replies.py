@@ -63,6 +63,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "forgotten_later": "Your conversation is deleted; your ratings will be deleted as soon as my "
                            "recommender is back.",
         "no_taste_caught": "I didn't catch a genre or a title there.",
+        "no_prices": "My {nouns} have no prices, so I can't look for cheaper or pricier ones. Try \"less well "
+                     "known\", \"newer\" or \"better rated\".",
+        "critique_newer": "newer than {pivot}", "critique_older": "older than {pivot}",
+        "critique_less_popular": "less well known than {pivot}",
+        "critique_more_popular": "better known than {pivot}", "critique_better_rated": "better rated than {pivot}",
+        "critique_different_genre": "not the genre of {pivot}", "critique_cheaper": "cheaper than {pivot}",
+        "critique_pricier": "pricier than {pivot}", "the_list": "the last list", "it": "it",
     },
     ZH: {
         "feedback_positive": "👍 喜欢", "feedback_negative": "👎 不感兴趣", "already_seen": "✓ 看过了",
@@ -104,6 +111,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "forgotten": "好了：关于你的所有信息都删除了。说声“你好”就能重新开始。",
         "forgotten_later": "对话已删除；推荐服务恢复后会马上删除你的评分。",
         "no_taste_caught": "我没听出类型或名字。",
+        "no_prices": "我这里的{nouns}没有价格，没法找更便宜或更贵的。可以试试“冷门一点的”“新一点的”或“评分更高的”。",
+        "critique_newer": "比{pivot}新", "critique_older": "比{pivot}老",
+        "critique_less_popular": "比{pivot}冷门", "critique_more_popular": "比{pivot}热门",
+        "critique_better_rated": "比{pivot}评分高", "critique_different_genre": "和{pivot}类型不同",
+        "critique_cheaper": "比{pivot}便宜", "critique_pricier": "比{pivot}贵", "the_list": "上一批", "it": "它",
     },
 }
 # English sentences other code and tests refer to
@@ -175,14 +187,26 @@ def describe_request(request: dict, words: dict, language: str | None = EN) -> s
         years = (f"{first}年" if first == last else f"{first or '…'}–{last or '…'}年") if dated else ""
         described = (f"{years}的" if years else "") + "、".join(genres) + words["item_nouns"]
         like = "、".join(request.get("similar_to") or [])
-        return described + (f"（类似 {like}）" if like else "")
+        return described + (f"（类似 {like}）" if like else "") + "".join(
+            f"，{critique}" for critique in critiques_said(request, language))
     parts = [" ".join(genres).lower()] if genres else []
     parts.append(words["item_nouns"])
     if dated:
         parts.append(f"from {first}" if first == last else f"from {first or '…'}–{last or '…'}")
     if request.get("similar_to"):
         parts.append("like " + " and ".join(request["similar_to"]))
-    return " ".join(parts)
+    return " ".join(parts) + "".join(f", {critique}" for critique in critiques_said(request, language))
+
+
+def critiques_said(request: dict, language: str | None = EN) -> list[str]:
+    """"newer than Fargo (1996)", "less well known than the last list" for the critiques in force
+    ("newer than it" when the request is already "like Fargo (1996)")."""
+    def pivot(label: str) -> str:
+        if not label:
+            return text(language, "the_list")
+        return text(language, "it") if label in (request.get("similar_to") or []) else label
+    return [text(language, f"critique_{critique['kind']}", pivot=pivot(critique.get("label") or ""))
+            for critique in request.get("critiques") or []]
 
 
 def outside_catalog(side: str, vocabulary: dict, language: str | None = EN) -> str:

@@ -2,7 +2,7 @@
 
 Layout (documented in docs/catalog-format.md)::
 
-    <folder>/catalog.json      {"name": ..., "item_noun": ..., "genre_feature": ...}
+    <folder>/catalog.json      {"name": ..., "item_noun": ..., "genre_feature": ..., "price_feature": ...}
     <folder>/items.csv         id,title,year,<feature>,...   ("|" separates values)
     <folder>/users.csv         id,<feature>,...              (optional)
     <folder>/interactions.csv  user_id,item_id,rating[,timestamp]
@@ -33,21 +33,34 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in value.split(MULTI_VALUE_SEPARATOR) if v.strip())
 
 
-def _item(row: dict[str, str], path: Path) -> Item:
+def _price(row: dict[str, str], column: str | None, path: Path) -> float | None:
+    text = (row.get(column) or "").strip() if column else ""
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{path}: item {row['id']!r} has a {column} that is not a number: {text!r}") from None
+
+
+def _item(row: dict[str, str], path: Path, price_column: str | None = None) -> Item:
     year = (row.get("year") or "").strip()
     if year and not year.isdigit():
         raise ValueError(f"{path}: item {row['id']!r} has a year that is not a number: {year!r}")
     features = {
-        name: _split(value or "") for name, value in row.items() if name not in ITEM_COLUMNS
+        name: _split(value or "") for name, value in row.items() if name not in (*ITEM_COLUMNS, price_column)
     }
-    return Item(row["id"].strip(), row["title"].strip(), int(year) if year else None, features)
+    return Item(row["id"].strip(), row["title"].strip(), int(year) if year else None, features,
+                _price(row, price_column, path))
 
 
 def load(folder: str | Path) -> Dataset:
     folder = Path(folder)
     meta = json.loads((folder / "catalog.json").read_text(encoding="utf-8"))
     items_path = folder / "items.csv"
-    items = [_item(row, items_path) for row in _read_csv(items_path, ("id", "title"))]
+    price_column = meta.get("price_feature")
+    required = ("id", "title") + ((price_column,) if price_column else ())
+    items = [_item(row, items_path, price_column) for row in _read_csv(items_path, required)]
     catalog = Catalog(
         meta.get("name", folder.name),
         items,
@@ -55,6 +68,7 @@ def load(folder: str | Path) -> Dataset:
         item_noun=meta.get("item_noun", "item"),
         genre_synonyms=meta.get("genre_synonyms"),
         translations=meta.get("translations"),
+        price_feature=price_column,
     )
 
     users_path = folder / "users.csv"

@@ -41,6 +41,7 @@ class Item:
     title: str
     year: int | None = None
     features: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    price: float | None = None  # the catalog's price column, when it has one (not a model feature)
 
     def values(self, feature: str) -> tuple[str, ...]:
         return self.features.get(feature, ())
@@ -88,6 +89,7 @@ class Catalog:
         item_noun: str = "item",
         genre_synonyms: Mapping[str, str] | None = None,
         translations: Mapping[str, Mapping] | None = None,
+        price_feature: str | None = None,
     ) -> None:
         if not items:
             raise ValueError(f"catalog {name!r} has no items")
@@ -95,6 +97,7 @@ class Catalog:
         self.items = list(items)
         self.genre_feature = genre_feature
         self.item_noun = item_noun
+        self.price_feature = price_feature  # the column `Item.price` was read from (None: no prices)
         # language -> {"item_noun", "genre_word", "genres": {catalog genre: its name}}; each name is a synonym too
         self.translations = {language: dict(words) for language, words in (translations or {}).items()}
         named = {name: genre for words in self.translations.values() for genre, name in words.get("genres", {}).items()}
@@ -127,6 +130,11 @@ class Catalog:
         """Year per item index; 0 where unknown."""
         return np.array([item.year or 0 for item in self.items], dtype=np.int32)
 
+    @property
+    def prices(self) -> np.ndarray:
+        """Price per item index; NaN where unknown."""
+        return np.array([np.nan if item.price is None else item.price for item in self.items])
+
     def vocabulary(self) -> dict:
         """How the conversation speaks of this catalog: nouns, the genre-like feature, years."""
         known = [item.year for item in self.items if item.year]
@@ -134,7 +142,7 @@ class Catalog:
                 "genre_word": self.genre_feature, "first_year": min(known) if known else None,
                 "last_year": max(known) if known else None,
                 "genre_phrases": sorted({word.lower() for word in [*self.genres, *self.genre_synonyms]}),
-                "translations": self.translations}
+                "translations": self.translations, "priced": self.price_feature is not None}
 
 
 class Dataset:
@@ -160,7 +168,8 @@ class Dataset:
         """A short hash of everything the model learns from."""
         digest = hashlib.sha256()
         for item in self.catalog.items:
-            digest.update(json.dumps([item.id, item.title, item.year, dict(item.features)],
+            described = [item.id, item.title, item.year, dict(item.features)]
+            digest.update(json.dumps(described + ([item.price] if item.price is not None else []),
                                      sort_keys=True).encode())
         for user in self.users:
             digest.update(json.dumps([user.id, dict(user.features)], sort_keys=True).encode())

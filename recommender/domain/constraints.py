@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+from recommender.domain.critiques import Critique
 from recommender.domain.errors import InvalidRequest
 
 
@@ -35,6 +36,10 @@ def _normalise(instance: object) -> None:
         value = getattr(instance, field.name)
         if field.name.startswith("year"):
             value = _as_year(value, field.name)
+        elif field.name == "critiques":
+            if not isinstance(value, (list, tuple)):
+                raise InvalidRequest(f"critiques must be a list, not {value!r}.")
+            value = tuple(Critique.read(critique) for critique in value)
         elif field.name == "user":
             value = str(value).strip() or None if value is not None else None
         else:
@@ -50,6 +55,7 @@ class Constraints:
     exclude_genres: none may be. year_from / year_to: inclusive range.
     similar_to: items (ids or titles) whose neighbours are wanted.
     exclude_items: items (ids or titles) never to show.
+    critiques: narrowing relative to shown items ("newer than the second one").
     """
 
     genres: tuple[str, ...] = ()
@@ -58,6 +64,7 @@ class Constraints:
     year_to: int | None = None
     similar_to: tuple[str, ...] = ()
     exclude_items: tuple[str, ...] = ()
+    critiques: tuple[Critique, ...] = ()
 
     def __post_init__(self) -> None:
         _normalise(self)
@@ -78,6 +85,8 @@ class Constraints:
             parts.append(f"from {self.year_to} or earlier")
         if self.similar_to:
             parts.append("similar to " + ", ".join(self.similar_to))
+        for critique in self.critiques:
+            parts.append(f"{critique.kind.value.replace('_', ' ')} than {critique.label or 'the list shown'}")
         return ", ".join(parts) or "no constraints"
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from recommender.domain.constraints import Constraints
+from recommender.serving.critique_reasons import critique_reasons
 from recommender.serving.profile import Profile, Scored
 
 CLOSEST_LIKED = 3
@@ -99,6 +100,8 @@ def reasons_for(recommender: Scored, profile: Profile, item: int,
     in `language` ("en" or "zh")."""
     reasons = [
         *_matches_request(recommender, item, constraints, language),
+        *(Reason(**found) for found in critique_reasons(
+            recommender, item, constraints, language, lambda genres: _genre_names(recommender, genres, language))),
         *_stated_genres(recommender, item, profile.genre_words, profile.genre_phrases, language),
         *_closest_liked(recommender, profile.liked, profile.how, item, language),
         *_rated_together(recommender, profile.said, profile.how, item, language),

@@ -19,8 +19,9 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from recommender.data import load_dataset
-from recommender.domain.catalog import Dataset, Item
+from recommender.domain.catalog import Dataset, Item, plural
 from recommender.domain.constraints import Constraints, Taste
+from recommender.domain.critiques import NUMERIC, PRICED, Critique, CritiqueKind, beyond, pivot_value
 from recommender.domain.errors import InvalidRequest, NothingToGoOn, UnknownItem, UnknownUser
 from recommender.domain.titles import GenreVocabulary, TitleIndex, title_key
 from recommender.model.corating import CoRatings
@@ -32,6 +33,7 @@ from recommender.storage import artifacts
 
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
+BETTER_RATED_MIN_RATINGS = 10  # "better rated" counts only items this many people rated
 # A stated genre fills at least this share of a list when the pool has enough unseen items of it.
 STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
 
@@ -217,17 +219,60 @@ class Recommender:
             raise InvalidRequest(
                 f"The year range {constraints.year_from}-{constraints.year_to} is empty."
             )
+        dropped = self._dropped_genres(constraints)
         mask = np.ones(len(self.catalog), dtype=bool)
-        for word in constraints.genres:
-            mask &= self._genre_masks[self.find_genre(word)]
-        for word in constraints.exclude_genres:
-            mask &= ~self._genre_masks[self.find_genre(word)]
+        for genre in {self.find_genre(word) for word in constraints.genres} - dropped:
+            mask &= self._genre_masks[genre]
+        for genre in {self.find_genre(word) for word in constraints.exclude_genres} | dropped:
+            mask &= ~self._genre_masks[genre]
         years = self.catalog.years
         if constraints.year_from is not None:
             mask &= years >= constraints.year_from
         if constraints.year_to is not None:
             mask &= (years <= constraints.year_to) & (years > 0)
+        for critique in constraints.critiques:
+            mask &= self._critiqued(critique)
         return mask
+
+    # ---- critiques -----------------------------------------------------
+    def attribute(self, name: str) -> np.ndarray:
+        """Per item: "year" (NaN unknown), "ratings", "mean_rating" (NaN for few ratings), "price"."""
+        if name == "year":
+            return np.where(self.catalog.years > 0, self.catalog.years, np.nan)
+        if name == "ratings":
+            return self.rating_counts.astype(np.float64)
+        if name == "mean_rating":
+            return np.where(self.rating_counts >= BETTER_RATED_MIN_RATINGS, self.mean_ratings, np.nan)
+        return self.catalog.prices
+
+    def _critiqued(self, critique: Critique) -> np.ndarray:
+        """The items a critique allows: beyond its pivots' median on its attribute (newer, less
+        popular, cheaper...), sharing a genre with a single pivot; or outside the pivots' genres."""
+        if critique.kind in PRICED and self.catalog.price_feature is None:
+            raise InvalidRequest(f"My {plural(self.catalog.item_noun)} have no prices, so I can't compare on price.")
+        pivots = [self._index(reference) for reference in critique.items]
+        if critique.kind == CritiqueKind.DIFFERENT_GENRE:
+            return np.ones(len(self.catalog), dtype=bool)  # the pivot's genres are dropped (_dropped_genres)
+        values = self.attribute(NUMERIC[critique.kind][0])
+        reference = pivot_value(values, pivots)
+        if reference is None:  # the pivots' attribute is unknown: only items that have one
+            return ~np.isnan(values)
+        mask = beyond(values, reference, critique.kind)
+        if critique.single:
+            genres = self.catalog.genres_of(self.catalog.items[pivots[0]])
+            if genres:
+                mask &= np.any([self._genre_masks[g] for g in genres], axis=0)
+        return mask
+
+    def _dropped_genres(self, constraints: Constraints) -> set[str]:
+        """Genres "not that genre" drops: the pivots' genres the request asked for, else all of theirs."""
+        dropped: set[str] = set()
+        asked = {self.find_genre(word) for word in constraints.genres}
+        for critique in constraints.critiques:
+            if critique.kind == CritiqueKind.DIFFERENT_GENRE:
+                theirs = {g for r in critique.items for g in self.catalog.genres_of(self.find_item(r))}
+                dropped |= (theirs & asked) or theirs
+        return dropped
 
     def _normalised(self, constraints: Constraints) -> Constraints:
         """The same constraints with catalog genre names (for messages)."""
@@ -237,6 +282,9 @@ class Recommender:
             year_from=constraints.year_from,
             year_to=constraints.year_to,
             similar_to=tuple(self.find_item(r).title for r in constraints.similar_to),
+            critiques=tuple(Critique(c.kind, tuple(self.find_item(r).id for r in c.items),
+                                     c.label or (self.find_item(c.items[0]).label if c.single else ""))
+                            for c in constraints.critiques),
         )
 
     # ---- the API -------------------------------------------------------
@@ -250,7 +298,8 @@ class Recommender:
         if require_taste and not profile.personal and constraints == Constraints():
             raise NothingToGoOn("Tell me at least one genre or title you like.")
         scores = self._scores(profile)
-        leave_out = list(profile.leave_out)
+        leave_out = list(profile.leave_out) + [self._index(r) for c in constraints.critiques for r in c.items
+                                               if c.single]
         if constraints.similar_to:
             seeds = [self._index(r) for r in constraints.similar_to]
             similarity = np.mean([self.model.item_similarities(s) for s in seeds], axis=0)
