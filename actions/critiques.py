@@ -42,8 +42,8 @@ CHINESE = {
     K.CHEAPER: r"便宜|实惠|价格低|划算",
     K.PRICIER: r"贵一点|更贵|高端|贵些",
 }
-SIMILAR = re.compile(r"\b(?:more |just |something )?(?:like|similar to|in the vein of)\s+(?:the|that|this|#|number)"
-                     r"|像第|类似第|跟第|和第|像那|像这|类似那|类似这")
+SIMILAR = re.compile(r"\b(?:like|similar to|in the vein of)\s+(?:the\s+|that\s+|this\s+)?(?:#\s*\d|number\s*\d|"
+                     r"first|second|third|fourth|fifth|last|\d(?:st|nd|rd|th))\b|像第|类似第|像最后|类似最后")
 
 
 def kinds(text: str) -> list[CritiqueKind]:

@@ -104,3 +104,15 @@ def test_the_products_conversation_in_chinese(products_chat: Chat, products: Dat
     (listing,) = structured(products_chat.say(sender, "推荐一些厨房用品"))
     assert listing["language"] == "zh" and "厨房用品" in listing["header"] and "商品" in listing["header"]
     assert all("Kitchen" in found for found in categories(products, [i["id"] for i in listing["items"]]))
+
+
+@pytest.mark.parametrize("text, cheaper", [("something cheaper than the first one", True),
+                                           ("more expensive than the first one", False)])
+def test_cheaper_and_pricier_than_a_shown_product(products_chat: Chat, products: Dataset, text: str,
+                                                  cheaper: bool) -> None:
+    sender = f"test:price:{cheaper}"
+    first = products.catalog.get(shown_ids(products_chat.say(sender, "recommend kitchen products"))[0])
+    shown = shown_ids(products_chat.say(sender, text))
+    assert shown, text
+    for item in (products.catalog.get(i) for i in shown):
+        assert (item.price < first.price) if cheaper else (item.price > first.price), (item, first)
