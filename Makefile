@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test test-fast train train-nlu eval eval-nlu bench bench-tasks simulate worker learning-worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test test-fast train train-nlu eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -57,6 +57,9 @@ bench-tasks: setup     ## recommend through Celery + a private Redis, 1 and 8 ca
 
 simulate: setup        ## simulated users give feedback for 3 rounds: loop vs static -> docs/benchmarks.md
 	$(PY) -m recommender simulate
+
+simulate-chat: setup   ## simulated people reach a wanted item: critiquing vs "more" vs popularity -> docs/benchmarks.md
+	$(PY) -m devtools.simulate_chat
 
 worker: setup          ## the interactive Celery worker: what conversations wait for (broker: CHATREC_BROKER_URL)
 	$(PY) -m chatrec worker

@@ -16,6 +16,7 @@ from recommender.tasks import metrics
 from recommender.tasks.client import ServiceUnavailable
 
 PAGE = 5
+REQUEST_AMONG = 3  # an unsure message is a request when request_recommendation is among its likeliest intents
 
 
 def show_list(dispatcher: CollectingDispatcher, tracker: Tracker, header: str, items: list[dict]) -> None:
@@ -134,6 +135,31 @@ class ActionMore(Action):
         described = replies.describe_request(request, words_for(tracker), language)
         return await answer_page(dispatcher, tracker, request, request_id,
                                  replies.text(language, "more_header", request=described))
+
+
+class ActionNotUnderstood(Action):
+    """The NLU was unsure (nlu_fallback). A message that critiques the list shown ("not that
+    genre"), or names a catalog genre while a request is among its likeliest intents, is
+    answered as a request; anything else is asked again."""
+
+    def name(self) -> str:
+        return "action_not_understood"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        if is_a_request(tracker, calls.vocabulary()):
+            return await ActionRecommend().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_please_rephrase")
+        return []
+
+
+def is_a_request(tracker: Tracker, vocabulary: dict) -> bool:
+    """Whether an unsure message critiques the list shown, or names a catalog genre while
+    request_recommendation is among its REQUEST_AMONG likeliest intents."""
+    ranking = [i["name"] for i in tracker.latest_message.get("intent_ranking") or [] if i["name"] != "nlu_fallback"]
+    if critiques.said(tracker) and tracker.get_slot("last_list"):
+        return True
+    return "request_recommendation" in ranking[:REQUEST_AMONG] and bool(context.genre_values(tracker, vocabulary))
 
 
 def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.ItemReference | None:

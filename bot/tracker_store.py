@@ -17,6 +17,7 @@ import itertools
 import json
 import logging
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
 import sqlalchemy as sa
@@ -57,6 +58,13 @@ def _put(entries: OrderedDict[str, _Cached], sender_id: str, entry: _Cached, siz
         entries.popitem(last=False)
 
 
+def _create_sqlite_folder(dialect: str, database: str | None) -> None:
+    """A SQLite file's folder is made first: Rasa cannot open the file otherwise and falls back
+    to keeping conversations in memory, each turn forgetting the one before."""
+    if dialect == "sqlite" and database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
 class ConversationStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore with a per-process cache of trackers, and forgetting.
 
@@ -69,6 +77,7 @@ class ConversationStore(SQLTrackerStore):
     """
 
     def __init__(self, *args: Any, cache_size: int | None = None, **kwargs: Any) -> None:
+        _create_sqlite_folder(kwargs.get("dialect", "sqlite"), kwargs.get("db"))
         super().__init__(*args, **kwargs)
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
         self._handed_out: OrderedDict[str, _Cached] = OrderedDict()  # taken from the cache, not saved yet

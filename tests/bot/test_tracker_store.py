@@ -136,3 +136,10 @@ def test_a_cache_of_size_zero_reads_every_turn_from_the_database(url):
     sender, tracker = _one_turn_saved(store)
     again = run(store.retrieve(sender))
     assert again is not tracker and _events(again) == _events(tracker)
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_created_not_kept_in_memory(tmp_path):
+    url = f"sqlite:///{tmp_path / 'not' / 'yet' / 'trackers.db'}"
+    sender, tracker = _one_turn_saved(_store(url))
+    assert (tmp_path / "not" / "yet" / "trackers.db").exists()
+    assert _events(run(_store(url, cache_size=0).retrieve(sender))) == _events(tracker)

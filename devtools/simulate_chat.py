@@ -1,0 +1,257 @@
+"""`make simulate-chat`: Chat-Rec judged as a conversational recommender: how often, and in how
+many turns, a person reaches an item they want.
+
+Simulated people come from MovieLens: each is a user with a liked item (4 or 5 stars) in the
+held-out part of a random split, the target. They talk to the real dialogue stack over Rasa's
+REST channel (NLU, actions, worker), as someone new, in plain sentences: first a genre and the
+decade of the target ("recommend a comedy from the 90s"), then, after each list without the
+target, one of:
+
+- critiquing: a critique from the target's attributes relative to what was shown: "something
+  less well known" when the target has far fewer ratings than every item shown, else "like the
+  third one but newer / older" or "more like the third one" about the shown item closest to the
+  target (shared genres, then years);
+- more only: "more".
+
+The popularity strategy needs no conversation: the most-rated items of that genre and decade,
+five per turn. Success at N: the target is in a list within N turns (the opening is turn 1).
+A simulated person never says the target's title or anything only the target has: what they say
+comes from its genre, decade and comparisons with shown items (checked for every message).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import numpy as np
+from tabulate import tabulate
+from tqdm import tqdm
+
+from chatrec import settings
+from chatrec.reports import machine, write_section
+from chatrec.settings import environment
+from devtools.localstack import free_port
+from devtools.stack import ROOT, Stack, rasa_models, write_endpoints
+from recommender.data import load_dataset
+from recommender.domain.catalog import Dataset, Item, natural_title
+from recommender.evaluation.metrics import random_split
+from recommender.storage.feedback import FeedbackStore
+
+STRATEGIES = ("critiquing", "more_only", "popularity")
+AT = (3, 5, 10)
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+LESS_KNOWN_SHARE = 0.5  # "less well known" when the target has under half the ratings of every item shown
+GENRE_WORDS = {
+    "Action": "an action film", "Adventure": "an adventure film", "Animation": "an animated film",
+    "Children's": "a children's film", "Comedy": "a comedy", "Crime": "a crime film",
+    "Documentary": "a documentary", "Drama": "a drama", "Fantasy": "a fantasy film", "Film-Noir": "a film noir",
+    "Horror": "a horror film", "Musical": "a musical", "Mystery": "a mystery", "Romance": "a romance",
+    "Sci-Fi": "a sci-fi film", "Thriller": "a thriller", "War": "a war film", "Western": "a western",
+}
+
+
+@dataclass(frozen=True)
+class Person:
+    sender: str
+    target: Item
+    genre: str
+
+    @property
+    def decade(self) -> int:
+        return self.target.year // 10 * 10
+
+    def opening(self) -> str:
+        decade = f"the {self.decade % 100:02d}s" if self.decade >= 1920 else f"the {self.decade}s"
+        return f"recommend {GENRE_WORDS[self.genre]} from {decade}"
+
+
+def people(dataset: Dataset, count: int, seed: int) -> list[Person]:
+    """`count` users, each with one held-out liked item that has a year and a genre we can say."""
+    _, held_out = random_split(dataset.interactions, 0.2, seed)
+    rng = np.random.default_rng(seed)
+    found: dict[int, Person] = {}
+    for row in rng.permutation(len(held_out)):
+        user, item = int(held_out.users[row]), dataset.catalog.items[int(held_out.items[row])]
+        genres = [g for g in dataset.catalog.genres_of(item) if g in GENRE_WORDS]
+        if user in found or held_out.ratings[row] < 4 or not item.year or not genres:
+            continue
+        found[user] = Person(f"sim:{seed}:{dataset.users[user].id}", item, genres[int(rng.integers(len(genres)))])
+        if len(found) == count:
+            break
+    return list(found.values())
+
+
+class Popularity:
+    """Number of ratings per item, and the popularity strategy's pages."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.catalog = dataset.catalog
+        self.counts = np.bincount(dataset.interactions.items, minlength=len(dataset.catalog))
+
+    def count(self, item: Item) -> int:
+        return int(self.counts[self.catalog.index(item.id)])
+
+    def turns_to(self, person: Person, page: int = 5) -> int | None:
+        """The turn at which the most-rated items of the person's genre and decade reach the target."""
+        matching = [i for i, item in enumerate(self.catalog.items) if item.year and item.year // 10 * 10 == person.decade
+                    and person.genre in self.catalog.genres_of(item)]
+        ranked = sorted(matching, key=lambda i: (-self.counts[i], i))
+        position = ranked.index(self.catalog.index(person.target.id))
+        return position // page + 1
+
+
+def critique(person: Person, shown: list[Item], popularity: Popularity, catalog) -> str:
+    """What a person who wants `person.target` says about the list `shown`."""
+    target = person.target
+    if popularity.count(target) < LESS_KNOWN_SHARE * min(popularity.count(item) for item in shown):
+        return "something less well known"
+    wanted = set(catalog.genres_of(target))
+
+    def closeness(position: int) -> tuple[int, int]:
+        item = shown[position]
+        return len(wanted & set(catalog.genres_of(item))), -abs((item.year or 0) - target.year)
+
+    position = max(range(len(shown)), key=closeness)
+    pivot, ordinal = shown[position], ORDINALS[position]
+    if pivot.year and target.year > pivot.year:
+        return f"like the {ordinal} one but newer"
+    if pivot.year and target.year < pivot.year:
+        return f"like the {ordinal} one but older"
+    return f"more like the {ordinal} one"
+
+
+def _says_only_what_anyone_could(text: str, target: Item) -> None:
+    title = natural_title(target.title).lower()
+    if title in text.lower() or target.id in text.split():
+        raise AssertionError(f"the simulated person named the target: {text!r}")
+
+
+async def _converse(session: aiohttp.ClientSession, url: str, person: Person, strategy: str, max_turns: int,
+                    dataset: Dataset, popularity: Popularity) -> int | None:
+    """The turn at which the target was shown, or None within `max_turns`."""
+    text, sender = person.opening(), f"{person.sender}:{strategy}"
+    for turn in range(1, max_turns + 1):
+        _says_only_what_anyone_could(text, person.target)
+        async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
+                                timeout=aiohttp.ClientTimeout(total=120)) as response:
+            replies = await response.json()
+        lists = [reply["custom"]["chatrec"] for reply in replies
+                 if (reply.get("custom") or {}).get("chatrec", {}).get("kind") == "list"]
+        shown = [dataset.catalog.get(item["id"]) for data in lists for item in data["items"]]
+        if person.target in shown:
+            return turn
+        if not shown:  # nothing shown (nothing left, not understood): say what they want again
+            text = person.opening()
+        elif strategy == "critiquing":
+            text = critique(person, shown, popularity, dataset.catalog)
+        else:
+            text = "more"
+    return None
+
+
+async def _run(url: str, dataset: Dataset, group: list[Person], strategy: str, max_turns: int,
+               concurrency: int, progress: tqdm) -> list[int | None]:
+    popularity = Popularity(dataset)
+    if strategy == "popularity":
+        progress.update(len(group))
+        return [t if (t := popularity.turns_to(p)) <= max_turns else None for p in group]
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(person: Person) -> int | None:
+        async with limit:
+            found = await _converse(session, url, person, strategy, max_turns, dataset, popularity)
+            progress.update(1)
+            return found
+
+    async with aiohttp.ClientSession() as session:
+        return list(await asyncio.gather(*(one(person) for person in group)))
+
+
+def simulate(url: str, dataset: Dataset, seeds: list[int], count: int, max_turns: int,
+             concurrency: int = 8) -> dict:
+    """Every strategy for `count` people per seed against the bot at `url`: the report's data."""
+    turns: dict[str, list[int | None]] = {strategy: [] for strategy in STRATEGIES}
+    per_seed = []
+    with tqdm(total=len(seeds) * count * len(STRATEGIES), desc="simulated conversations", unit="person") as bar:
+        for seed in seeds:
+            group = people(dataset, count, seed)
+            found = {s: asyncio.run(_run(url, dataset, group, s, max_turns, concurrency, bar)) for s in STRATEGIES}
+            for strategy in STRATEGIES:
+                turns[strategy] += found[strategy]
+            per_seed.append({"seed": seed, "people": len(group), **{
+                f"success_at_5_{s}": _success(found[s], 5) for s in STRATEGIES}})
+    result = {f"success_at_{n}": {s: _success(turns[s], n) for s in STRATEGIES} for n in AT if n <= max_turns}
+    result["mean_turns_to_success"] = {s: _mean_turns(turns[s]) for s in STRATEGIES}
+    five = result.get("success_at_5", {})
+    result["ratio_at_5_critiquing_vs_more_only"] = (five["critiquing"] / five["more_only"]
+                                                    if five and five["more_only"] else None)
+    result.update({"seeds": seeds, "people_per_seed": count, "max_turns": max_turns, "per_seed": per_seed,
+                   "machine": machine()})
+    return result
+
+
+def _success(turns: list[int | None], n: int) -> float:
+    return sum(t is not None and t <= n for t in turns) / len(turns) if turns else 0.0
+
+
+def _mean_turns(turns: list[int | None]) -> float | None:
+    reached = [t for t in turns if t is not None]
+    return statistics.mean(reached) if reached else None
+
+
+def report(result: dict) -> str:
+    rows = [[strategy, *(f"{result[f'success_at_{n}'][strategy]:.3f}" for n in AT if f"success_at_{n}" in result),
+             f"{result['mean_turns_to_success'][strategy]:.2f}" if result["mean_turns_to_success"][strategy] else "—"]
+            for strategy in STRATEGIES]
+    headers = ["strategy", *(f"success@{n}" for n in AT if f"success_at_{n}" in result), "mean turns to success"]
+    ratio = result["ratio_at_5_critiquing_vs_more_only"]
+    ratio_line = f"\n\nsuccess@5, critiquing vs more only: **{ratio:.2f}x** (target 1.5x)\n" if ratio else "\n"
+    return (f"{result['people_per_seed']} simulated people x seeds {result['seeds']}, at most "
+            f"{result['max_turns']} turns; one run on {result['machine']}.\n\n"
+            + tabulate(rows, headers=headers, tablefmt="github") + ratio_line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m devtools.simulate_chat")
+    parser.add_argument("--people", type=int, default=50, help="simulated people per seed")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--turns", type=int, default=10, help="most turns a person takes")
+    args = parser.parse_args()
+    if not any(rasa_models().glob("*.tar.gz")):
+        sys.exit("no trained bot: run `make train` first")
+    folder = settings.current().state_folder() / "simulate-chat"
+    shutil.rmtree(folder, ignore_errors=True)
+    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_METRICS_PORT_BASE": "0",
+           "CHATREC_RETRAIN_AFTER": "1000000"}
+    stack = Stack(env, logs=folder / "logs", actions_port=free_port())
+    try:
+        with environment(env):
+            endpoints, secrets = write_endpoints(stack.actions_port, folder)
+            FeedbackStore(settings.current().database_url).migrate()
+        stack.start_workers()
+        stack.start_actions()
+        port = free_port()
+        stack.start_server(rasa_models(), port, endpoints, secrets)
+        stack.wait_for_workers()
+        result = simulate(f"http://127.0.0.1:{port}", load_dataset("movielens-100k"), args.seeds, args.people,
+                          args.turns)
+    finally:
+        stack.stop()
+    text = report(result)
+    print(text)
+    (ROOT / "reports").mkdir(exist_ok=True)
+    (ROOT / "reports" / "conversation_sim.json").write_text(json.dumps(result, indent=2))
+    write_section(ROOT / "docs" / "benchmarks.md", "conversation-sim",
+                  "Conversational success: critiquing vs paging (`make simulate-chat`)", text)
+
+
+if __name__ == "__main__":
+    main()

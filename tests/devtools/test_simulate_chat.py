@@ -1,0 +1,52 @@
+"""The conversational simulation: who the simulated people are, what they say (never the
+target's title), and a small run against the real stack over REST."""
+
+from __future__ import annotations
+
+import pytest
+
+from devtools.simulate_chat import STRATEGIES, Popularity, _success, critique, people, report, simulate
+from recommender.domain.catalog import Dataset, natural_title
+from tests.chat import Chat
+
+
+def test_each_person_has_a_held_out_liked_target_with_a_year_and_a_sayable_genre(movielens: Dataset) -> None:
+    group = people(movielens, 20, seed=1)
+    assert len(group) == 20 and len({p.sender for p in group}) == 20
+    for person in group:
+        assert person.target.year and person.genre in movielens.catalog.genres_of(person.target)
+        assert natural_title(person.target.title).lower() not in person.opening().lower()
+    assert people(movielens, 20, seed=1) == group
+
+
+def test_what_a_person_says_about_a_list_comes_from_the_targets_attributes(movielens: Dataset) -> None:
+    popularity, catalog = Popularity(movielens), movielens.catalog
+    star_wars, fargo, toy_story = (catalog.get(i) for i in ("50", "100", "1"))
+    obscure = min((i for i in catalog.items if i.year), key=popularity.count)
+    person = next(p for p in people(movielens, 50, seed=1))
+    hidden = type(person)(person.sender, obscure, catalog.genres_of(obscure)[0])
+    assert critique(hidden, [star_wars, fargo], popularity, catalog) == "something less well known"
+    wants_fargo = type(person)(person.sender, fargo, "Crime")
+    said = critique(wants_fargo, [star_wars, toy_story], popularity, catalog)
+    assert said in {"like the first one but newer", "like the second one but newer", "more like the first one",
+                    "more like the second one", "like the first one but older", "like the second one but older"}
+
+
+def test_popularity_pages_through_the_most_rated_of_the_genre_and_decade(movielens: Dataset) -> None:
+    popularity = Popularity(movielens)
+    for person in people(movielens, 10, seed=2):
+        turn = popularity.turns_to(person)
+        assert turn >= 1
+
+
+def test_a_small_simulation_against_the_real_stack(chat: Chat, movielens: Dataset) -> None:
+    result = simulate(chat.url, movielens, seeds=[1], count=4, max_turns=3, concurrency=4)
+    for strategy in STRATEGIES:
+        assert 0.0 <= result["success_at_3"][strategy] <= 1.0
+    assert result["per_seed"][0]["people"] == 4 and "success_at_5" not in result
+    assert "critiquing" in report(result)
+
+
+@pytest.mark.parametrize("turns, expected", [([1, None, 3, 6], 0.5), ([None], 0.0)])
+def test_success_at_n_counts_targets_reached_within_n_turns(turns, expected) -> None:
+    assert _success(turns, 5) == expected
