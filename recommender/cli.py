@@ -18,7 +18,9 @@ from recommender.training.tuning import SearchSpace
 
 
 def _space(args: argparse.Namespace) -> SearchSpace:
-    return SearchSpace.quick() if args.quick else SearchSpace()
+    if args.quick:
+        return SearchSpace.quick()
+    return SearchSpace.first_run() if getattr(args, "if_missing", False) else SearchSpace()
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="movielens-100k, a catalog under data/catalogs/, or a folder (default: CHATREC_DATASET)")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="tune, measure, fit on everything, promote")
-    train.add_argument("--if-missing", action="store_true", help="only when nothing is served yet")
+    train.add_argument("--if-missing", action="store_true", help="only when nothing is served yet (one configuration, not the whole search)")
     eval_ = commands.add_parser("eval", help="offline evaluation against the baselines")
     eval_.add_argument("--out", default=str(REPO_ROOT / "reports"))
     eval_.add_argument("--threads", type=int, default=1,
