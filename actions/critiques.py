@@ -29,6 +29,8 @@ ENGLISH = {
                     r"|higher ratings?|better ratings?)\b",
     K.DIFFERENT_GENRE: r"\b(?:not (?:that|this|the same) (?:genre|kind|type|category)|(?:a |another |some "
                        r"|)(?:different|other) (?:genre|kind|type|category)|change the (?:genre|category))\b",
+    K.SAME_GENRE: r"\bsame (?:genre|kind|type|category),? but (?:different|something else|not (?:so|as) similar)"
+                  r"|\b(?:a |something )?different (?:one|film|movie|item|product)s? (?:of|in) the same (?:genre|kind)\b",
     K.CHEAPER: r"\b(?:cheaper|less expensive|lower[- ]priced|more affordable|less pricey|on a budget)\b",
     K.PRICIER: r"\b(?:pricier|more expensive|higher[- ]end|more premium|fancier)\b",
 }
@@ -39,6 +41,7 @@ CHINESE = {
     K.MORE_POPULAR: r"热门一点|更热门|更有名|更出名|大家都看过|大众一点|更大众|人人都看过",
     K.BETTER_RATED: r"评分更高|评分高一点|分数更高|分更高|口碑更好|口碑好一点|更好评",
     K.DIFFERENT_GENRE: r"换个类型|换一个类型|换种类型|不要这个类型|不要这种类型|别的类型|其他类型|不同类型|换个品类",
+    K.SAME_GENRE: r"同类型但不一样|同类型但不同|同样类型但不一样|同一类型的别的|同类型的其他",
     K.CHEAPER: r"便宜|实惠|价格低|划算",
     K.PRICIER: r"贵一点|更贵|高端|贵些",
 }

@@ -68,7 +68,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "critique_newer": "newer than {pivot}", "critique_older": "older than {pivot}",
         "critique_less_popular": "less well known than {pivot}",
         "critique_more_popular": "better known than {pivot}", "critique_better_rated": "better rated than {pivot}",
-        "critique_different_genre": "not the genre of {pivot}", "critique_cheaper": "cheaper than {pivot}",
+        "critique_different_genre": "not the genre of {pivot}", "critique_same_genre": "the genre of {pivot} but different",
+        "critique_cheaper": "cheaper than {pivot}",
         "critique_pricier": "pricier than {pivot}", "the_list": "the last list", "it": "it",
     },
     ZH: {
@@ -115,6 +116,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "critique_newer": "比{pivot}新", "critique_older": "比{pivot}老",
         "critique_less_popular": "比{pivot}冷门", "critique_more_popular": "比{pivot}热门",
         "critique_better_rated": "比{pivot}评分高", "critique_different_genre": "和{pivot}类型不同",
+        "critique_same_genre": "和{pivot}同类型但不一样",
         "critique_cheaper": "比{pivot}便宜", "critique_pricier": "比{pivot}贵", "the_list": "上一批", "it": "它",
     },
 }

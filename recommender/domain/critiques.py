@@ -24,6 +24,7 @@ class CritiqueKind(str, Enum):
     MORE_POPULAR = "more_popular"  # more ratings ("something everybody has seen")
     BETTER_RATED = "better_rated"  # a higher mean rating
     DIFFERENT_GENRE = "different_genre"  # none of the pivot's genres ("not that genre")
+    SAME_GENRE = "same_genre"  # a genre of the pivot, but not close to it ("same genre but different")
     CHEAPER = "cheaper"  # the catalog's price feature, lower
     PRICIER = "pricier"  # the catalog's price feature, higher
 

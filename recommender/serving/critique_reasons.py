@@ -22,6 +22,8 @@ TEXTS = {
         CritiqueKind.CHEAPER: "You asked for something cheaper than {pivot}: {value:.2f} ({reference:.2f}).",
         CritiqueKind.PRICIER: "You asked for something pricier than {pivot}: {value:.2f} ({reference:.2f}).",
         CritiqueKind.DIFFERENT_GENRE: "You asked for another genre than {pivot}'s: it is {genres}.",
+        CritiqueKind.SAME_GENRE: "You asked for the genre of {pivot} but something different: it is {genres}, "
+                                 "and not among the items closest to it.",
         "the_list": "the list before", "list": ", ",
     },
     "zh": {
@@ -33,6 +35,7 @@ TEXTS = {
         CritiqueKind.CHEAPER: "你想要比{pivot}便宜的：{value:.2f}（{reference:.2f}）。",
         CritiqueKind.PRICIER: "你想要比{pivot}贵的：{value:.2f}（{reference:.2f}）。",
         CritiqueKind.DIFFERENT_GENRE: "你想要和{pivot}不同类型的：它是{genres}。",
+        CritiqueKind.SAME_GENRE: "你想要和{pivot}同类型但不一样的：它是{genres}，又不是和它最像的那几部。",
         "the_list": "上一批", "list": "、",
     },
 }
@@ -46,7 +49,7 @@ def critique_reasons(recommender: Scored, item: int, constraints: Constraints, l
     for critique in constraints.critiques:
         pivots = [recommender.catalog.index(recommender.find_item(r).id) for r in critique.items]
         pivot = critique.label if critique.single and critique.label else words["the_list"]
-        if critique.kind == CritiqueKind.DIFFERENT_GENRE:
+        if critique.kind in (CritiqueKind.DIFFERENT_GENRE, CritiqueKind.SAME_GENRE):
             genres = list(recommender.catalog.genres_of(recommender.catalog.items[item]))
             found.append({"kind": "critique", "text": words[critique.kind].format(
                 pivot=pivot, genres=words["list"].join(genre_names(genres))),

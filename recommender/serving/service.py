@@ -34,6 +34,7 @@ from recommender.storage import artifacts
 LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
 BETTER_RATED_MIN_RATINGS = 10  # "better rated" counts only items this many people rated
+SAME_GENRE_NOT_NEAREST = 20  # "same genre but different": not among a pivot's nearest items in the model
 # A stated genre fills at least this share of a list when the pool has enough unseen items of it.
 STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
 
@@ -247,21 +248,34 @@ class Recommender:
 
     def _critiqued(self, critique: Critique) -> np.ndarray:
         """The items a critique allows: beyond its pivots' median on its attribute (newer, less
-        popular, cheaper...), sharing a genre with a single pivot; or outside the pivots' genres."""
+        popular, cheaper...), sharing a genre with a single pivot; outside the pivots' genres;
+        or in them but not among the pivots' nearest items."""
         if critique.kind in PRICED and self.catalog.price_feature is None:
             raise InvalidRequest(f"My {plural(self.catalog.item_noun)} have no prices, so I can't compare on price.")
         pivots = [self._index(reference) for reference in critique.items]
         if critique.kind == CritiqueKind.DIFFERENT_GENRE:
             return np.ones(len(self.catalog), dtype=bool)  # the pivot's genres are dropped (_dropped_genres)
+        if critique.kind == CritiqueKind.SAME_GENRE:
+            return self._sharing_a_genre(pivots) & ~self._nearest(pivots)
         values = self.attribute(NUMERIC[critique.kind][0])
         reference = pivot_value(values, pivots)
         if reference is None:  # the pivots' attribute is unknown: only items that have one
             return ~np.isnan(values)
         mask = beyond(values, reference, critique.kind)
-        if critique.single:
-            genres = self.catalog.genres_of(self.catalog.items[pivots[0]])
-            if genres:
-                mask &= np.any([self._genre_masks[g] for g in genres], axis=0)
+        return mask & self._sharing_a_genre(pivots) if critique.single else mask
+
+    def _sharing_a_genre(self, pivots: list[int]) -> np.ndarray:
+        genres = {g for p in pivots for g in self.catalog.genres_of(self.catalog.items[p])}
+        if not genres:
+            return np.ones(len(self.catalog), dtype=bool)
+        return np.any([self._genre_masks[g] for g in genres], axis=0)
+
+    def _nearest(self, pivots: list[int]) -> np.ndarray:
+        """The pivots and their SAME_GENRE_NOT_NEAREST nearest items in the model."""
+        mask = np.zeros(len(self.catalog), dtype=bool)
+        for pivot in pivots:
+            mask[np.argsort(-self.model.item_similarities(pivot), kind="stable")[:SAME_GENRE_NOT_NEAREST + 1]] = True
+        mask[pivots] = True
         return mask
 
     def _dropped_genres(self, constraints: Constraints) -> set[str]:

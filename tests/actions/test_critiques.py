@@ -17,7 +17,7 @@ WORDS = replies.catalog_words({"item_noun": "film", "item_nouns": "films", "genr
     ("older please", K.OLDER), ("something less well known", K.LESS_POPULAR), ("a hidden gem", K.LESS_POPULAR),
     ("something everybody has seen", K.MORE_POPULAR), ("a better rated one", K.BETTER_RATED),
     ("not that genre", K.DIFFERENT_GENRE), ("a different genre than the third", K.DIFFERENT_GENRE),
-    ("cheaper", K.CHEAPER), ("more expensive than the second one", K.PRICIER),
+    ("same genre but different", K.SAME_GENRE), ("同类型但不一样的", K.SAME_GENRE), ("cheaper", K.CHEAPER), ("more expensive than the second one", K.PRICIER),
     ("像第二部那样但新一点的", K.NEWER), ("老一点的", K.OLDER), ("来点冷门的", K.LESS_POPULAR),
     ("要更热门的", K.MORE_POPULAR), ("评分更高的", K.BETTER_RATED), ("换个类型", K.DIFFERENT_GENRE),
     ("便宜一点的", K.CHEAPER), ("贵一点的", K.PRICIER),

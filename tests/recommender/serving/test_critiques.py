@@ -78,6 +78,15 @@ def test_not_that_genre_drops_the_asked_genre_of_the_item_named(recommender):
     assert all(1990 <= item.year <= 1999 for item in found)
 
 
+def test_same_genre_but_different_keeps_a_genre_and_leaves_the_nearest_items(recommender):
+    pivot = shown(recommender)[0]
+    index = recommender.catalog.index(pivot.id)
+    nearest = {recommender.catalog.items[i].id for i in np.argsort(-recommender.model.item_similarities(index))[:21]}
+    found = critiqued(recommender, CritiqueKind.SAME_GENRE, [pivot])
+    assert all(genres(recommender, item) & genres(recommender, pivot) for item in found)
+    assert not {item.id for item in found} & nearest
+
+
 def test_a_critique_composes_with_like_x(recommender):
     pivot = shown(recommender)[1]
     found = critiqued(recommender, CritiqueKind.NEWER, [pivot], similar_to=(pivot.id,))
