@@ -3,8 +3,10 @@ server and Celery workers, each with its own environment."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +18,23 @@ import psutil
 
 from chatrec.settings import environment
 from recommender.data import REPO_ROOT as ROOT
+from recommender.tasks.config import LAUNCHER_PID_VARIABLE
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def child_setup(bound: bool, nice: int = 0):
+    """A Popen `preexec_fn`: with `bound`, the child gets SIGTERM when the process that started it
+    dies (Linux's parent-death signal); `nice` lowers its CPU priority. None when nothing to do."""
+    if not bound and not nice:
+        return None
+
+    def setup() -> None:
+        if bound:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if nice:
+            os.nice(nice)
+    return setup
 
 
 def free_port() -> int:
@@ -81,11 +100,12 @@ def running(pid: int) -> bool:
 
 class Worker:
     """A real `celery worker` process (one child process or thread) with its own environment,
-    consuming `queue` ("interactive" or "learning"); `nice` lowers its CPU priority."""
+    consuming `queue` ("interactive" or "learning"); `nice` lowers its CPU priority; with
+    `bound`, it stops when the process that started it is gone."""
 
     def __init__(self, env: dict[str, str], log: Path, pool: str | None = None,
                  concurrency: int = 1, queue: str = "interactive", nice: int = 0,
-                 metrics_port: int | None = None) -> None:
+                 metrics_port: int | None = None, bound: bool = False) -> None:
         self.pool = pool  # None: what the configuration chooses
         self.concurrency = concurrency
         self.queue = queue
@@ -100,6 +120,9 @@ class Worker:
             self.env.update(CHATREC_METRICS_PORT=str(metrics_port), PROMETHEUS_MULTIPROC_DIR=str(multiprocess))
         else:
             self.env.pop("CHATREC_METRICS_PORT", None)
+        if bound:  # the worker watches for its launcher (recommender/tasks/worker.py)
+            self.env[LAUNCHER_PID_VARIABLE] = str(os.getpid())
+        self.bound = bound
         self.log = log
         self.process: subprocess.Popen | None = None
 
@@ -110,8 +133,8 @@ class Worker:
              f"--concurrency={self.concurrency}", "--loglevel=INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat",
              *([f"--pool={self.pool}"] if self.pool else [])],
-            cwd=ROOT, env=self.env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
+            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
+            preexec_fn=child_setup(self.bound, self.nice))
         return self
 
     def wait_ready(self, timeout: float = 120.0) -> "Worker":

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from bot import catalog_nlu
 from chatrec import settings
 from chatrec.settings import ROOT
-from devtools.localstack import Worker, descendants, running
+from devtools.localstack import Worker, child_setup, descendants, running
 from recommender.data import load_dataset
 from recommender.tasks.config import INTERACTIVE, LEARNING
 
@@ -163,8 +163,9 @@ class Stack:
     """The worker and the action server; Rasa itself is started by `serve` or in the foreground."""
 
     def __init__(self, env: dict[str, str] | None = None, logs: Path | None = None,
-                 actions_port: int | None = None) -> None:
+                 actions_port: int | None = None, bound: bool = False) -> None:
         self.env = child_environment(env)
+        self.bound = bound  # children stop when this process is gone (the launcher; not tests)
         self.logs = logs or settings.current().state_folder() / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.config = settings.Settings.from_environ(self.env)  # what the children will read
@@ -183,11 +184,11 @@ class Stack:
         """The interactive worker and the learning worker."""
         self.start_interactive_worker(pool, concurrency)
         self.learner = Worker(self.env, self.logs / "learning-worker.log", queue=LEARNING, nice=LEARNING_NICE,
-                              metrics_port=self.metrics_port(2)).start()
+                              metrics_port=self.metrics_port(2), bound=self.bound).start()
 
     def start_interactive_worker(self, pool: str | None = None, concurrency: int = 1) -> None:
         self.worker = Worker(self.env, self.logs / "worker.log", pool, concurrency, queue=INTERACTIVE,
-                             metrics_port=self.metrics_port(1)).start()
+                             metrics_port=self.metrics_port(1), bound=self.bound).start()
 
     def wait_for_workers(self, timeout: float = 120.0) -> None:
         for worker in (self.worker, self.learner):
@@ -198,8 +199,9 @@ class Stack:
         port = self.metrics_port(0)
         self.actions = subprocess.Popen(
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.actions_port)],
-            cwd=ROOT, env={**self.env, "CHATREC_METRICS_PORT": str(port or 0)},
-            stdout=(self.logs / "actions.log").open("ab"), stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**self.env, "CHATREC_METRICS_PORT": str(port or 0)}, stdin=subprocess.DEVNULL,
+            stdout=(self.logs / "actions.log").open("ab"), stderr=subprocess.STDOUT,
+            preexec_fn=child_setup(self.bound))
         wait_for_http(f"http://127.0.0.1:{self.actions_port}/health", process=self.actions)
 
     def start_server(self, model: Path, port: int, endpoints: Path, secrets: dict[str, str]) -> None:
@@ -209,8 +211,9 @@ class Stack:
         self.rasa = subprocess.Popen(
             rasa("run", "--model", str(model), "--endpoints", str(endpoints), "--port", str(port),
                  "--enable-api", "--credentials", str(BOT / "credentials.yml")),
-            cwd=ROOT, env={**self.env, **SERVING, "SANIC_WORKERS": workers, **secrets},
-            stdout=(self.logs / "rasa.log").open("ab"), stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**self.env, **SERVING, "SANIC_WORKERS": workers, **secrets}, stdin=subprocess.DEVNULL,
+            stdout=(self.logs / "rasa.log").open("ab"), stderr=subprocess.STDOUT,
+            preexec_fn=child_setup(self.bound))
         wait_for_http(f"http://127.0.0.1:{port}/status", timeout=300, process=self.rasa)
 
     def stop_server(self) -> None:
@@ -262,7 +265,7 @@ def main() -> None:
     model = args.model or train_missing()
     if args.mode == "train":
         return
-    stack = Stack()
+    stack = Stack(bound=True)  # whatever ends this process, its children stop too
     endpoints, secrets = write_endpoints(stack.actions_port)
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
         signal.signal(stop_signal, lambda *_: sys.exit(0))
@@ -281,7 +284,7 @@ def main() -> None:
             stack.rasa = subprocess.Popen(
                 rasa(args.mode, "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),
                      *extra),
-                cwd=ROOT, env={**stack.env, **SERVING, **secrets})
+                cwd=ROOT, env={**stack.env, **SERVING, **secrets}, preexec_fn=child_setup(True))
             stack.rasa.wait()
     except KeyboardInterrupt:
         pass

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import socket
 import threading
 import time
@@ -42,7 +43,7 @@ from recommender.serving.service import Recommendations, Recommender, load_recom
 from recommender.storage import artifacts
 from recommender.storage.feedback import FeedbackStore, ForgottenPerson
 from recommender.tasks import heartbeat, metrics
-from recommender.tasks.config import INTERACTIVE, LEARNING, configuration
+from recommender.tasks.config import INTERACTIVE, LEARNING, LAUNCHER_PID_VARIABLE, configuration
 from recommender.training import learning
 
 log = get_logger(__name__)  # under Celery's logger: shown in the worker's log
@@ -166,6 +167,22 @@ def _start_heartbeat_and_metrics(sender: Any = None, **_: Any) -> None:
     if port:  # in the background: a port still held by a worker going away is retried
         threading.Thread(target=metrics.serve, name="metrics", daemon=True,
                          args=(port, [metrics.QueueDepth((INTERACTIVE, LEARNING), _queue_depth)])).start()
+
+
+@signals.worker_ready.connect
+def _stop_with_the_launcher(**_: Any) -> None:
+    """A worker started by a launcher (devtools/stack.py) stops when the launcher is gone, however
+    it ended (Ctrl-C, a closed pipe, a crash): nothing orphaned goes on consuming the queue."""
+    launcher = os.environ.get(LAUNCHER_PID_VARIABLE)
+    if launcher and launcher.isdigit():
+        threading.Thread(target=_watch_parent, args=(int(launcher),), name="launcher-watch", daemon=True).start()
+
+
+def _watch_parent(launcher: int) -> None:
+    while os.getppid() == launcher:
+        time.sleep(0.5)
+    log.warning("the launcher (pid %s) is gone: stopping", launcher)
+    os.kill(os.getpid(), signal.SIGTERM)  # Celery's warm shutdown: the task in hand finishes
 
 
 @signals.worker_shutdown.connect

@@ -11,6 +11,7 @@ import os
 import pty
 import re
 import select
+import shlex
 import signal
 import struct
 import subprocess
@@ -18,6 +19,8 @@ import sys
 import termios
 import time
 from pathlib import Path
+
+import pytest
 
 from devtools.localstack import descendants, free_port, running
 from devtools.stack import ROOT
@@ -75,15 +78,18 @@ def _command(pid: int) -> str:
         return f"{pid} (gone)"
 
 
-def _stack(mode: str, tmp_path: Path, rasa_model: Path, movielens) -> Terminal:
+def _stack(mode: str, tmp_path: Path, rasa_model: Path, movielens, pipe: bool = False) -> Terminal:
     promote_tiny_version(tmp_path / "models", movielens)
     env = {**os.environ, "CHATREC_STATE_DIR": str(tmp_path / "state"), "CHATREC_MODELS_DIR": str(tmp_path / "models"),
            "CHATREC_ACTIONS_PORT": str(free_port()), "TERM": "xterm", "PYTHONPATH": str(ROOT)}
     for name in ("CHATREC_BROKER_URL", "CHATREC_RESULT_BACKEND", "CHATREC_DATABASE_URL",
                  "CHATREC_TRACKER_STORE_URL", "CHATREC_LOCK_STORE_URL"):
         env.pop(name, None)  # the embedded defaults, as on a fresh machine
-    return Terminal([sys.executable, "-m", "devtools.stack", mode, "--model", str(rasa_model), "--port",
-                     str(free_port()), "--conversation-id", "shell:test"], env)
+    command = [sys.executable, "-m", "devtools.stack", mode, "--model", str(rasa_model), "--port",
+               str(free_port()), "--conversation-id", "shell:test"]
+    if pipe:  # as in `make serve 2>&1 | tee serve.log`
+        command = ["bash", "-c", f"{shlex.join(command)} 2>&1 | tee {shlex.quote(str(tmp_path / 'serve.log'))}"]
+    return Terminal(command, env)
 
 
 def _stops_everything(terminal: Terminal, started: set[int]) -> None:
@@ -122,6 +128,25 @@ def test_interactive_mode_runs_on_the_same_stack_and_a_closed_terminal_stops_it(
         # rasa interactive, and the visualisation server it forks (when port 5006 is free)
         assert sum("bot.rasa_cli interactive" in c for c in commands) >= 1
         terminal.process.send_signal(signal.SIGHUP)  # to the stack alone: it must stop what it started
+        _stops_everything(terminal, started)
+    finally:
+        terminal.close()
+
+
+@pytest.mark.parametrize("ending", ["ctrl-c through a pipe", "crash"])
+def test_no_process_outlives_the_serve_launcher(tmp_path, rasa_model, movielens, ending):
+    """Ctrl-C on `... serve 2>&1 | tee serve.log` (the pipe may close before the launcher is done),
+    or the launcher killed outright: the workers, the action server and Rasa stop too."""
+    terminal = _stack("serve", tmp_path, rasa_model, movielens, pipe=ending != "crash")
+    try:
+        terminal.wait_for(r"Rasa is listening")
+        started = descendants(terminal.process.pid)
+        commands = {pid: _command(pid) for pid in started}
+        assert sum("celery" in c for c in commands.values()) >= 2 and any("rasa_sdk" in c for c in commands.values())
+        if ending == "crash":
+            terminal.process.kill()  # the launcher itself: no `finally` runs
+        else:
+            os.killpg(terminal.process.pid, signal.SIGINT)  # Ctrl-C: SIGINT to the whole foreground group
         _stops_everything(terminal, started)
     finally:
         terminal.close()
