@@ -77,6 +77,8 @@ class Settings:
     metrics_port_base: int = _setting(9810, "Prometheus metrics: action server (+0), interactive worker (+1), "
                                             "learning worker (+2)", "`0` turns them off")
     metrics_port: int = _setting(0, "this process's metrics port (the launcher sets it)", shown_default="off")
+    launcher_pid: int = _setting(0, "the launcher's process id: a worker it started stops when it is gone "
+                                    "(the launcher sets it)", shown_default="none")
     metrics_addr: str = _setting("127.0.0.1", "the address metrics listen on", "`0.0.0.0`")
     prometheus_multiproc_dir: str = _setting("", "prometheus-client's folder for prefork workers "
                                                  "(the launcher sets it)", env="PROMETHEUS_MULTIPROC_DIR")

@@ -16,9 +16,8 @@ from pathlib import Path
 
 import psutil
 
-from chatrec.settings import environment
+from chatrec.settings import environment, variable
 from recommender.data import REPO_ROOT as ROOT
-from recommender.tasks.config import LAUNCHER_PID_VARIABLE
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -121,7 +120,7 @@ class Worker:
         else:
             self.env.pop("CHATREC_METRICS_PORT", None)
         if bound:  # the worker watches for its launcher (recommender/tasks/worker.py)
-            self.env[LAUNCHER_PID_VARIABLE] = str(os.getpid())
+            self.env[variable("launcher_pid")] = str(os.getpid())
         self.bound = bound
         self.log = log
         self.process: subprocess.Popen | None = None

@@ -18,8 +18,6 @@ from datetime import timedelta
 
 from chatrec import settings
 
-# Set by a launcher for the workers it starts: a worker whose launcher is gone stops itself.
-LAUNCHER_PID_VARIABLE = "CHATREC_LAUNCHER_PID"
 TASK_TIME_LIMIT = 60  # seconds; retrain sets its own
 INTERACTIVE, LEARNING = "interactive", "learning"
 RESULT_EXPIRES = timedelta(hours=1)

@@ -43,7 +43,7 @@ from recommender.serving.service import Recommendations, Recommender, load_recom
 from recommender.storage import artifacts
 from recommender.storage.feedback import FeedbackStore, ForgottenPerson
 from recommender.tasks import heartbeat, metrics
-from recommender.tasks.config import INTERACTIVE, LEARNING, LAUNCHER_PID_VARIABLE, configuration
+from recommender.tasks.config import INTERACTIVE, LEARNING, configuration
 from recommender.training import learning
 
 log = get_logger(__name__)  # under Celery's logger: shown in the worker's log
@@ -173,9 +173,9 @@ def _start_heartbeat_and_metrics(sender: Any = None, **_: Any) -> None:
 def _stop_with_the_launcher(**_: Any) -> None:
     """A worker started by a launcher (devtools/stack.py) stops when the launcher is gone, however
     it ended (Ctrl-C, a closed pipe, a crash): nothing orphaned goes on consuming the queue."""
-    launcher = os.environ.get(LAUNCHER_PID_VARIABLE)
-    if launcher and launcher.isdigit():
-        threading.Thread(target=_watch_parent, args=(int(launcher),), name="launcher-watch", daemon=True).start()
+    launcher = settings.current().launcher_pid
+    if launcher:
+        threading.Thread(target=_watch_parent, args=(launcher,), name="launcher-watch", daemon=True).start()
 
 
 def _watch_parent(launcher: int) -> None:
