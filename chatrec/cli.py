@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, list[str]]] = {
     "retrain": ("retrain on the catalog + stored feedback; promoted only if not worse",
                 ["-m", "recommender", "retrain"]),
     "rollback": ("serve the previous model version again", ["-m", "recommender", "rollback"]),
-    "recommender": ("the recommender's own commands (train, eval, simulate, bench, ...)", ["-m", "recommender"]),
+    "recommender": ("the recommender's own commands (train, eval, simulate, demo, retrain, rollback)", ["-m", "recommender"]),
 }
 
 

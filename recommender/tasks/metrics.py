@@ -1,8 +1,8 @@
 """Prometheus metrics of the workers and the action server (prometheus-client).
 
 A process serves its metrics at http://<host>:$CHATREC_METRICS_PORT/metrics
-when that variable is set; `python -m devtools.stack` sets 9100 for the action
-server, 9101 for the interactive worker and 9102 for the learning worker
+when that variable is set; the launcher (`python -m devtools.stack`) sets 9810 for
+the action server, 9811 for the interactive worker and 9812 for the learning worker
 (CHATREC_METRICS_PORT_BASE moves all three; 0 turns them off). A prefork
 worker counts its children's tasks through PROMETHEUS_MULTIPROC_DIR.
 
