@@ -122,6 +122,22 @@ def mentioned_genres(tracker: Tracker, vocabulary: dict) -> list[str]:
     return found
 
 
+def negated_genres(tracker: Tracker) -> list[str]:
+    """Genre entities said with a negation just before them ("a comedy but not a romance",
+    "no horror", "不要恐怖片"): what the request excludes."""
+    text = str(tracker.latest_message.get("text") or "")
+    found = []
+    for entity in entities(tracker, "genre"):
+        start = entity.get("start")
+        if start is None:
+            continue
+        before = text[:start]
+        english = " ".join(before.lower().split()[-3:])
+        if NEGATED_GENRE.search(english) or CHINESE_NEGATED_GENRE.search(before.rstrip()):
+            found.append(str(entity.get("value", "")).strip())
+    return [genre for genre in found if genre]
+
+
 def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     """The request so far, refined by the latest message: new kinds of constraint are added
     ("a comedy" -> "from the 90s"), a new genre replaces the old ones unless the message
@@ -129,7 +145,11 @@ def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     genre or "like X" is a new direction: the critiques of the old one are dropped."""
     current = request(tracker)
     text = str(tracker.latest_message.get("text") or "").lower()
-    genres = genre_values(tracker, vocabulary)
+    excluded = negated_genres(tracker)
+    genres = [genre for genre in genre_values(tracker, vocabulary) if genre not in excluded]
+    if excluded:
+        current["exclude_genres"] = list(dict.fromkeys(current["exclude_genres"] + excluded))
+        current["genres"] = [genre for genre in current["genres"] if genre not in excluded]
     if genres:
         keep = (any(f" {word} " in f" {text} " for word in KEEP_WORDS)
                 or any(word in text for word in CHINESE_KEEP_WORDS))
@@ -214,6 +234,8 @@ NEGATIVE_WORDS = re.compile(r"\b(don'?t|do not|doesn'?t|not|never|no more|hate|d
                             r"avoid|without|except|sick of|tired of)\b")
 
 
+NEGATED_GENRE = re.compile(r"\b(?:not|no|without|except|but not|nothing|none of|avoid)\b(?: an?| the| any)?$")
+CHINESE_NEGATED_GENRE = re.compile(r"(?:不要|不想要|不想看|不看|别给我|别推荐?|除了|不喜欢|讨厌)[一部个些点的]*$")
 CHINESE_NEGATIVE = re.compile(r"不喜欢|不爱|不想|不要|不看|别|讨厌|受不了|烦|没兴趣|不感兴趣|不太喜欢|厌")
 CHINESE_LIKING_VERBS = re.compile(r"喜欢|爱看|爱|迷|偏爱|钟爱|喜爱|中意")
 

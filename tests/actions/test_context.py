@@ -122,3 +122,20 @@ def test_a_genre_cut_short_by_the_nlu_is_widened_to_one_the_catalog_knows() -> N
     assert context.updated_request(tracker(text, [cut]), vocabulary)["genres"] == ["film noir"]
     whole = {"entity": "genre", "value": "Comedy", "start": 2, "end": 8}
     assert context.updated_request(tracker("a comedy noir", [whole]), vocabulary)["genres"] == ["Comedy"]
+
+
+def test_a_genre_said_with_a_negation_is_excluded_from_the_request() -> None:
+    def entity(text: str, words: str) -> dict:
+        start = text.index(words)
+        return {"entity": "genre", "value": words, "start": start, "end": start + len(words)}
+
+    for text, wanted, unwanted in (("a comedy but not a romance", "comedy", "romance"),
+                                   ("recommend something with no horror", None, "horror"),
+                                   ("推荐喜剧，不要恐怖片", "喜剧", "恐怖片")):
+        found = [entity(text, word) for word in (wanted, unwanted) if word]
+        request = context.updated_request(tracker(text, found, constraints={"genres": [unwanted]}), MOVIELENS)
+        assert request["exclude_genres"] == [unwanted] and unwanted not in request["genres"], text
+        assert request["genres"] == ([wanted] if wanted else []), text
+    special = "来部特别的恐怖片"
+    request = context.updated_request(tracker(special, [entity(special, "恐怖片")]), MOVIELENS)
+    assert request["genres"] == ["恐怖片"] and request["exclude_genres"] == []

@@ -79,3 +79,8 @@ def test_critiquing_in_chinese(chat: Chat, movielens: Dataset) -> None:
     (listing,) = structured(reply)
     assert listing["language"] == "zh" and "比它新" in listing["header"], listing["header"]
     assert all(second.year < movielens.catalog.get(i).year <= 1999 for i in shown_ids(reply))
+
+
+def test_a_genre_said_with_a_negation_is_left_out(chat: Chat, movielens: Dataset) -> None:
+    shown = shown_ids(chat.say(new_sender(), "recommend a comedy but not a romance"))
+    assert shown and all("Comedy" in genres(movielens, i) and "Romance" not in genres(movielens, i) for i in shown)
