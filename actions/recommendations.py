@@ -19,11 +19,12 @@ PAGE = 5
 REQUEST_AMONG = 3  # an unsure message is a request when request_recommendation is among its likeliest intents
 
 
-def show_list(dispatcher: CollectingDispatcher, tracker: Tracker, header: str, items: list[dict]) -> None:
+def show_list(dispatcher: CollectingDispatcher, tracker: Tracker, header: str, items: list[dict],
+              fallback: bool = False) -> None:
     """One message: a header, the numbered items (each with its feedback actions) and a footer."""
     language = context.language(tracker)
     dispatcher.utter_message(**replies.rich("list", header, items, replies.text(language, "list_footer"),
-                                            language=language, words=words_for(tracker)))
+                                            language=language, words=words_for(tracker), fallback=fallback))
 
 
 def words_for(tracker: Tracker) -> dict:
@@ -44,7 +45,7 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     if not items:
         say(dispatcher, tracker, "try_again")
         return []
-    show_list(dispatcher, tracker, replies.text(context.language(tracker), "popular_instead"), items)
+    show_list(dispatcher, tracker, replies.text(context.language(tracker), "popular_instead"), items, fallback=True)
     return context.slot_changes(tracker, last_list=replies.remembered(items), last_item=None)
 
 

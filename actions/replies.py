@@ -163,13 +163,16 @@ def item_buttons(item: dict, language: str | None = EN) -> list[dict]:
 
 
 def rich(kind: str, header: str, items: list[dict], footer: str = "", numbered: bool = True,
-         actions: int = len(FEEDBACK_INTENTS), language: str | None = EN, words: dict | None = None) -> dict:
-    """`utter_message` arguments for one message about `items` ("list", "item" or "compare")."""
+         actions: int = len(FEEDBACK_INTENTS), language: str | None = EN, words: dict | None = None,
+         fallback: bool = False) -> dict:
+    """`utter_message` arguments for one message about `items` ("list", "item" or "compare");
+    `fallback`: popular picks shown because no recommender answered."""
     lines = [item_line(item, position if numbered else None, language, words)
              for position, item in enumerate(items, start=1)]
     body = "\n".join([header, *lines] + ([footer] if footer else []))  # "\n\n" would split it in Rasa's REST
     return {"text": body, "json_message": {"chatrec": {
         "kind": kind, "text": body, "header": header, "footer": footer, "language": language or EN,
+        "fallback": fallback,
         "items": [{"id": item["id"], "label": item["label"], "line": line,
                    "position": position if numbered else None, "actions": item_buttons(item, language)[:actions]}
                   for position, (item, line) in enumerate(zip(items, lines), start=1)]}}}

@@ -23,13 +23,14 @@ def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:
     model = train_missing()
     for stop_signal in (signal.SIGTERM, signal.SIGHUP):  # `finally` below stops the children
         signal.signal(stop_signal, lambda *_: sys.exit(0))
-    stack = Stack()
+    stack = Stack(bound=True)  # whatever ends the adapter, the stack under it stops too
     endpoints, secrets = write_endpoints(stack.actions_port)
     port = settings.current().rasa_port
     try:
         stack.start_workers()
         stack.start_actions()
         stack.start_server(model, port, endpoints, secrets)
+        stack.wait_ready(port)
         _run(serve(rasa_url()))
     finally:
         stack.stop()

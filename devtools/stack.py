@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -43,6 +44,7 @@ LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
 SERVING = {"CHATREC_TORCH_THREADS": "1"}  # one message per forward pass: threads only contend
 LEARNING_NICE = 19  # a fit takes whatever CPU conversations leave
 KEEP_RASA_MODELS = 3  # archives kept in models/rasa (about 80 MB each)
+READY_SECONDS = 2.0  # a start is ready once a recommendation comes back through every process this fast
 
 
 def child_environment(extra: dict[str, str] | None = None) -> dict[str, str]:
@@ -195,6 +197,14 @@ class Stack:
             if worker is not None:
                 worker.wait_ready(timeout)
 
+    def wait_ready(self, port: int, timeout: float = 300.0) -> float:
+        """Until the workers beat and a recommendation comes back through Rasa, the action server
+        and the worker as a real list (not the popular fallback) within READY_SECONDS: a cold
+        stack answers its first messages slowly, and people who start then would get fallbacks.
+        Returns the last answer's seconds."""
+        self.wait_for_workers(timeout)
+        return warm_up(port, timeout)
+
     def start_actions(self) -> None:
         port = self.metrics_port(0)
         self.actions = subprocess.Popen(
@@ -228,6 +238,31 @@ class Stack:
             if worker is not None:
                 worker.stop()
         self.worker = self.learner = None
+
+
+def warm_up(port: int, timeout: float = 300.0) -> float:
+    """Ask for the catalog's example request, as a new person (one short conversation per start,
+    under a sender id of its own), until it is answered with a list within READY_SECONDS."""
+    example = catalog_nlu.catalog_domain(load_dataset(settings.current().dataset))["slots"]["example_request"]
+    url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    sender = f"chatrec:warm-up:{int(time.time())}"
+    deadline = time.monotonic() + timeout
+    while True:
+        message = json.dumps({"sender": sender, "message": f"recommend {example['initial_value']}"}).encode()
+        started = time.monotonic()
+        try:
+            request = urllib.request.Request(url, message, {"Content-Type": "application/json"})
+            with urllib.request.urlopen(request, timeout=60) as response:
+                replies = json.load(response)
+        except OSError:
+            replies = []
+        took = time.monotonic() - started
+        lists = [r["custom"]["chatrec"] for r in replies if "chatrec" in (r.get("custom") or {})]
+        if any(data["kind"] == "list" and not data.get("fallback") for data in lists) and took < READY_SECONDS:
+            return took
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no recommendation within {READY_SECONDS} s after {timeout} s; see the logs")
+        time.sleep(0.2)
 
 
 def _stop(process: subprocess.Popen | None) -> None:
@@ -274,8 +309,9 @@ def main() -> None:
         stack.start_actions()
         if args.mode == "serve":
             stack.start_server(model, args.port, endpoints, secrets)
-            stack.wait_for_workers()
-            print(f"Rasa is listening on http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
+            stack.wait_ready(args.port)
+            print(f"Ready (a recommendation came back at normal speed): Rasa is listening on "
+                  f"http://127.0.0.1:{args.port} (REST: /webhooks/rest/webhook); Ctrl-C stops.")
             stack.rasa.wait()
         else:  # shell or interactive, in the foreground
             extra = (["--conversation-id", args.conversation_id] if args.mode == "shell" else

@@ -21,9 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from devtools.localstack import descendants, free_port, running
 from devtools.stack import ROOT
+from tests.chat import structured
 from tests.recommender.conftest import promote_tiny_version
 
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][A-Z0-9]|\r")
@@ -139,7 +141,13 @@ def test_no_process_outlives_the_serve_launcher(tmp_path, rasa_model, movielens,
     or the launcher killed outright: the workers, the action server and Rasa stop too."""
     terminal = _stack("serve", tmp_path, rasa_model, movielens, pipe=ending != "crash")
     try:
-        terminal.wait_for(r"Rasa is listening")
+        terminal.wait_for(r"Rasa is listening on http://127.0.0.1:\d+ ")
+        port = re.search(r"Rasa is listening on http://127.0.0.1:(\d+) ", terminal.printed).group(1)
+        # ready means ready: the first message after it gets a real list, not the popular fallback
+        first = requests.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", timeout=60,
+                              json={"sender": "test:first", "message": "recommend a comedy from the 90s"}).json()
+        (listing,) = structured(first)
+        assert len(listing["items"]) == 5 and not listing["fallback"]
         started = descendants(terminal.process.pid)
         commands = {pid: _command(pid) for pid in started}
         assert sum("celery" in c for c in commands.values()) >= 2 and any("rasa_sdk" in c for c in commands.values())
