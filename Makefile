@@ -38,7 +38,7 @@ test-fast: setup       ## the unit tier only (under a minute)
 
 train: setup           ## recommender: tune, measure, refit, promote; then the Rasa model (models/rasa)
 	$(PY) -m recommender train
-	$(PY) -m devtools.stack train
+	$(PY) -m launcher.stack train
 
 eval: setup            ## offline evaluation: hybrid vs baselines, cold start (reports/)
 	$(PY) -m recommender eval

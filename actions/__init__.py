@@ -2,7 +2,7 @@
 run the recommender's Celery tasks and format the replies.
 
 Start it with `python -m rasa_sdk --actions actions` (the stack launcher,
-`python -m devtools.stack`, does this for you). With CHATREC_METRICS_PORT set it
+`python -m launcher.stack`, does this for you). With CHATREC_METRICS_PORT set it
 also serves Prometheus metrics (recommender/tasks/metrics.py).
 """
 

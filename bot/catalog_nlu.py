@@ -7,7 +7,7 @@ Rasa's EntitySynonymMapper hands the actions catalog names. (No lookup
 tables: no component of the pipeline reads them. Genre words the NLU misses
 are found in the message by the actions, actions/context.py
 `mentioned_genres`, from the catalog's vocabulary.) Written to
-bot/data/catalog.yml by `python -m devtools.stack train` before `rasa train`;
+bot/data/catalog.yml by `python -m launcher.stack train` before `rasa train`;
 git-ignored, because MovieLens titles may not be redistributed.
 """
 

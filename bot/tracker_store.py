@@ -8,7 +8,7 @@ PostgreSQL by configuration) with two additions.
 - Forgetting. When a conversation runs `action_forget_me`, every stored event
   of that person is deleted instead of saved.
 
-Configured in the endpoints file that `python -m devtools.stack` writes.
+Configured in the endpoints file that `python -m launcher.stack` writes.
 """
 
 from __future__ import annotations

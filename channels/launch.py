@@ -10,7 +10,7 @@ from typing import Awaitable, Callable
 
 from channels.rasa_client import rasa_url
 from chatrec import settings
-from devtools.stack import Stack, train_missing, write_endpoints
+from launcher.stack import Stack, train_missing, write_endpoints
 
 
 def with_bot(serve: Callable[[str], Awaitable[None]]) -> None:

@@ -15,11 +15,11 @@ from chatrec.settings import OFFLINE
 
 PY = sys.executable
 COMMANDS: dict[str, tuple[str, list[str]]] = {
-    "run": ("train what is missing, then talk to the bot in `rasa shell`", ["-m", "devtools.stack", "shell"]),
+    "run": ("train what is missing, then talk to the bot in `rasa shell`", ["-m", "launcher.stack", "shell"]),
     "serve": ("Rasa's HTTP server (REST channel) with the workers and the action server",
-              ["-m", "devtools.stack", "serve"]),
-    "interactive": ("`rasa interactive` on the same stack", ["-m", "devtools.stack", "interactive"]),
-    "train": ("train what is missing: the recommender, then the Rasa model", ["-m", "devtools.stack", "train"]),
+              ["-m", "launcher.stack", "serve"]),
+    "interactive": ("`rasa interactive` on the same stack", ["-m", "launcher.stack", "interactive"]),
+    "train": ("train what is missing: the recommender, then the Rasa model", ["-m", "launcher.stack", "train"]),
     "telegram": ("the Telegram adapter and the bot stack (TELEGRAM_BOT_TOKEN)", ["-m", "channels.telegram"]),
     "slack": ("the Slack adapter and the bot stack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)",
               ["-m", "channels.slack"]),

@@ -38,8 +38,9 @@ from tabulate import tabulate
 from chatrec import settings
 from chatrec.reports import machine, percentile, write_section
 from chatrec.settings import environment
-from devtools.localstack import RedisServer, free_port
-from devtools.stack import ROOT, Stack, child_environment, rasa, rasa_models, wait_for_http, write_endpoints
+from devtools.redis_server import RedisServer
+from launcher.processes import free_port
+from launcher.stack import ROOT, Stack, child_environment, rasa, rasa_models, wait_for_http, write_endpoints
 from recommender.storage import artifacts
 
 OURS = ["hi", "recommend me a comedy", "from the 90s", "show me more", "why the second one?",
@@ -200,7 +201,7 @@ def _summary(rows: list, errors: list[str]) -> dict:
 
 def bench_retrain(folder: Path, users: int, turns: int) -> dict:
     """The embedded `make serve` stack; quiet load, then the same load while a forced retrain runs."""
-    from devtools.localstack import caller_app
+    from launcher.processes import caller_app
     from recommender.storage.feedback import FeedbackStore
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -279,7 +280,7 @@ def bench_tracker_store(folder: Path, lengths: tuple[int, ...] = (10, 30, 60), r
     from rasa.shared.core.domain import Domain
 
     from bot.tracker_store import ConversationStore
-    from devtools.stack import BOT
+    from launcher.stack import BOT
 
     domain = Domain.load(str(BOT / "domain"))
     rows = []

@@ -21,7 +21,8 @@ from tabulate import tabulate
 
 from chatrec.reports import command_line, machine, percentile, write_section
 from chatrec.settings import environment
-from devtools.localstack import RedisServer, Worker, caller_app
+from devtools.redis_server import RedisServer
+from launcher.processes import Worker, caller_app
 
 CALLS_PER_CALLER = 300
 GENRES = ("Drama", "Comedy", "Action", "Thriller", "Romance")

@@ -38,8 +38,8 @@ from tqdm import tqdm
 from chatrec import settings
 from chatrec.reports import machine, write_section
 from chatrec.settings import environment
-from devtools.localstack import free_port
-from devtools.stack import ROOT, Stack, rasa_models, write_endpoints
+from launcher.processes import free_port
+from launcher.stack import ROOT, Stack, rasa_models, write_endpoints
 from recommender.data import load_dataset
 from recommender.domain.catalog import Dataset, Item, natural_title
 from recommender.evaluation.metrics import random_split

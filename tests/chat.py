@@ -17,8 +17,9 @@ import requests
 import yaml
 
 from chatrec.settings import environment
-from devtools.localstack import RedisServer, free_port
-from devtools.stack import BOT, Stack, train_rasa, write_endpoints
+from devtools.redis_server import RedisServer
+from launcher.processes import free_port
+from launcher.stack import BOT, Stack, train_rasa, write_endpoints
 from recommender.domain.catalog import Dataset
 from tests.recommender.conftest import movielens, promote_tiny_version  # noqa: F401 (fixture)
 from tests.services import postgres_database

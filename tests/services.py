@@ -1,5 +1,5 @@
 """Real servers for the tests (a private Redis and Celery workers come from
-devtools.localstack).
+launcher.processes).
 
 PostgreSQL: the server at CHATREC_TEST_POSTGRES (default 127.0.0.1:5432,
 trust auth) is used, started with `pg_ctlcluster` if it is down; each test

@@ -1,6 +1,6 @@
 """The folder tree is the architecture: every package imports only the layers below it.
 
-channels -> (the launcher only) devtools -> bot -> actions -> recommender -> chatrec, and inside
+devtools and (channels/launch.py only) channels -> launcher -> bot -> actions -> recommender -> chatrec, and inside
 the recommender: tasks -> experiments -> training -> serving -> storage -> evaluation -> model
 -> data -> domain. Imports inside functions and under TYPE_CHECKING count too.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from chatrec.settings import ROOT
 
-PACKAGES = ["chatrec", "recommender", "actions", "bot", "devtools", "channels"]  # bottom first
+PACKAGES = ["chatrec", "recommender", "actions", "bot", "launcher", "devtools", "channels"]  # bottom first
 RECOMMENDER = ["domain", "data", "model", "evaluation", "storage", "serving", "training", "experiments", "tasks"]
 LAUNCHER = "channels/launch.py"  # the one place channels start the bot
 
@@ -48,7 +48,7 @@ def test_packages_import_only_downward() -> None:
                 continue
             upward.append(f"{relative} imports {module}")
         if relative.startswith("channels/") and relative != LAUNCHER:
-            assert not {m for m in imports(path) if rank(m, PACKAGES) not in (None, 0, 5)}, relative
+            assert not {m for m in imports(path) if rank(m, PACKAGES) not in (None, 0, PACKAGES.index("channels"))}, relative
     assert not upward, upward
 
 
@@ -74,3 +74,11 @@ def test_the_task_client_needs_only_the_app_configuration_and_the_errors() -> No
     used = {m for m in imports(ROOT / "recommender" / "tasks" / "client.py") if m.startswith("recommender.")}
     modules = {m for m in used if not any(other.startswith(m + ".") for other in used)}  # not the packages
     assert {m.rsplit(".", 1)[0] if m.rsplit(".", 1)[0] in allowed else m for m in modules} <= allowed
+
+
+def test_only_developer_tools_import_devtools() -> None:
+    """The launcher is production code (launcher/); devtools/ holds benchmarks and helpers only."""
+    users = [path.relative_to(ROOT).as_posix() for path in sources()
+             if not path.relative_to(ROOT).as_posix().startswith("devtools/")
+             and any(module.split(".")[0] == "devtools" for module in imports(path))]
+    assert not users, users

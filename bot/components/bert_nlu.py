@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 def _threads() -> int:
-    """Torch threads: CHATREC_TORCH_THREADS, else up to 4 (training); serving sets 1 (devtools/stack.py),
+    """Torch threads: CHATREC_TORCH_THREADS, else up to 4 (training); serving sets 1 (launcher/stack.py),
     as one message is too small to split and the server shares the cores with the actions."""
     return settings.current().torch_threads or max(1, min(4, os.cpu_count() or 1))
 

@@ -1,7 +1,7 @@
 """Prometheus metrics of the workers and the action server (prometheus-client).
 
 A process serves its metrics at http://<host>:$CHATREC_METRICS_PORT/metrics
-when that variable is set; the launcher (`python -m devtools.stack`) sets 9810 for
+when that variable is set; the launcher (`python -m launcher.stack`) sets 9810 for
 the action server, 9811 for the interactive worker and 9812 for the learning worker
 (CHATREC_METRICS_PORT_BASE moves all three; 0 turns them off). A prefork
 worker counts its children's tasks through PROMETHEUS_MULTIPROC_DIR.

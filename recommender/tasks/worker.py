@@ -171,7 +171,7 @@ def _start_heartbeat_and_metrics(sender: Any = None, **_: Any) -> None:
 
 @signals.worker_ready.connect
 def _stop_with_the_launcher(**_: Any) -> None:
-    """A worker started by a launcher (devtools/stack.py) stops when the launcher is gone, however
+    """A worker started by a launcher (launcher/stack.py) stops when the launcher is gone, however
     it ended (Ctrl-C, a closed pipe, a crash): nothing orphaned goes on consuming the queue."""
     launcher = settings.current().launcher_pid
     if launcher:

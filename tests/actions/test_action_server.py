@@ -10,8 +10,10 @@ import time
 import pytest
 import requests
 
-from devtools.localstack import RedisServer, free_port
-from devtools.stack import Stack
+from devtools.redis_server import RedisServer
+
+from launcher.processes import free_port
+from launcher.stack import Stack
 from tests.recommender.conftest import promote_tiny_version
 
 

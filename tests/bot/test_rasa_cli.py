@@ -8,7 +8,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from devtools.stack import BOT, ROOT, child_environment, rasa
+from launcher.stack import BOT, ROOT, child_environment, rasa
 
 
 def run_rasa(*args: str) -> subprocess.CompletedProcess:

@@ -49,7 +49,7 @@ def misaligned(path: str, tokenizer) -> list[str]:
 def test_every_chinese_annotation_is_aligned_where_whitespace_tokens_misalign_them():
     from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 
-    from devtools.stack import BOT
+    from launcher.stack import BOT
 
     ours = WhitespaceHanTokenizer(WhitespaceHanTokenizer.get_default_config())
     for path in (BOT / "data" / "nlu_zh.yml", BOT / "tests" / "nlu_heldout_zh.yml", BOT / "data" / "nlu.yml"):

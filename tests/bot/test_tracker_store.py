@@ -10,7 +10,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
 from bot.tracker_store import FORGET_ACTION, ConversationStore
-from devtools.stack import BOT, tracker_store_config
+from launcher.stack import BOT, tracker_store_config
 from tests.services import postgres_database
 
 DOMAIN = Domain.load(str(BOT / "domain"))
@@ -26,7 +26,7 @@ def url(request, tmp_path):
 
 
 def _store(url: str, **kwargs) -> ConversationStore:
-    """The store as Rasa creates it from the endpoints entry that devtools.stack writes."""
+    """The store as Rasa creates it from the endpoints entry that launcher.stack writes."""
     config, _ = tracker_store_config(url)
     config.pop("type")
     return ConversationStore(DOMAIN, host=config.pop("url", None), **config, **kwargs)

@@ -19,8 +19,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
-
-from devtools.localstack import free_port
+from launcher.processes import free_port
 
 TEAM, BOT_USER = "T0TEST", "U0BOT"
 

@@ -13,8 +13,7 @@ import json
 import time
 
 from aiohttp import web
-
-from devtools.localstack import free_port
+from launcher.processes import free_port
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Chat-Rec", "username": "chatrec_test_bot",
             "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}

@@ -16,8 +16,8 @@ import requests
 from channels.rasa_client import Button, Item, RasaClient, Reply
 from channels.texts import text as channel_text
 from channels.slack import blocks, build, escape, plain_words, serving_http, serving_socket_mode
-from devtools.localstack import free_port, wait_for_port
-from devtools.stack import ROOT
+from launcher.processes import free_port, wait_for_port
+from launcher.stack import ROOT
 from recommender.storage.feedback import FeedbackStore
 from tests.channels.fake_slack import BOT_USER, TEAM, FakeSlack, block_actions, event_callback
 from tests.chat import Chat

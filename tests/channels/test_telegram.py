@@ -19,8 +19,8 @@ from channels.rasa_client import Button, RasaClient
 from channels.texts import text as channel_text
 from channels.telegram import SECRET_HEADER, OneChatAtATime, build, running, split_text
 from channels.telegram_keyboards import Keyboards
-from devtools.localstack import free_port
-from devtools.stack import ROOT
+from launcher.processes import free_port
+from launcher.stack import ROOT
 from recommender.storage.feedback import FeedbackStore
 from tests.channels.fake_telegram import FakeTelegram
 from tests.chat import Chat

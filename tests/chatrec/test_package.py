@@ -26,7 +26,7 @@ def test_the_wheel_holds_the_bot_the_migrations_and_the_command(tmp_path: Path) 
     names = set(wheel.namelist())
     for needed in ("bot/config.yml", "bot/domain/domain.yml", "bot/data/nlu.yml", "bot/components/bert_nlu.py",
                    "recommender/storage/migrations/env.py", "recommender/storage/migrations/versions/0001_feedback.py",
-                   "actions/calls.py", "channels/telegram.py", "chatrec/settings.py", "devtools/stack.py"):
+                   "actions/calls.py", "channels/telegram.py", "chatrec/settings.py", "launcher/stack.py"):
         assert needed in names, needed
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "chatrec = chatrec.cli:main" in wheel.read(entry_points).decode()

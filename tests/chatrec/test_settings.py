@@ -12,9 +12,9 @@ import pytest
 from chatrec import settings
 from chatrec.settings import ROOT, Settings, variable
 
-PACKAGES = ("actions", "bot", "channels", "chatrec", "devtools", "recommender")
+PACKAGES = ("actions", "bot", "channels", "chatrec", "devtools", "launcher", "recommender")
 # Besides the settings module, only the launchers build environments for the processes they start.
-MAY_READ_ENVIRONMENT = {"chatrec/settings.py", "chatrec/cli.py", "devtools/stack.py", "devtools/localstack.py"}
+MAY_READ_ENVIRONMENT = {"chatrec/settings.py", "chatrec/cli.py", "launcher/stack.py", "launcher/processes.py"}
 
 
 def environment_reads(path: Path) -> list[int]:

@@ -14,7 +14,8 @@ import uuid
 import pytest
 
 from chatrec.settings import environment
-from devtools.localstack import RedisServer, Worker, caller_app
+from devtools.redis_server import RedisServer
+from launcher.processes import Worker, caller_app
 from recommender.domain.errors import InvalidRequest, UnknownItem
 from recommender.model.hybrid import ModelParams
 from recommender.storage import artifacts

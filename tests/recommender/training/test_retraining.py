@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from chatrec.settings import environment
-from devtools.localstack import ROOT
+from launcher.processes import ROOT
 from recommender.domain.constraints import Taste
 from recommender.model.hybrid import ModelParams
 from recommender.serving.service import load_recommender

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from chatrec.settings import environment
-from devtools.stack import (LOCK_PASSWORD_VARIABLE, TRACKER_PASSWORD_VARIABLE, lock_store_config,
+from launcher.stack import (LOCK_PASSWORD_VARIABLE, TRACKER_PASSWORD_VARIABLE, lock_store_config,
                             tracker_store_config, write_endpoints)
 from tests.chat import train_small_rasa_model
 

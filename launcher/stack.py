@@ -1,10 +1,10 @@
 """The whole bot on one machine: two Celery workers (interactive and, at low CPU
 priority, learning), the action server and Rasa.
 
-    python -m devtools.stack shell          train what is missing, then talk in `rasa shell`
-    python -m devtools.stack interactive    the same stack under `rasa interactive`
-    python -m devtools.stack serve          Rasa's HTTP server (REST channel) for channels and tests
-    python -m devtools.stack train          train what is missing, nothing else
+    python -m launcher.stack shell          train what is missing, then talk in `rasa shell`
+    python -m launcher.stack interactive    the same stack under `rasa interactive`
+    python -m launcher.stack serve          Rasa's HTTP server (REST channel) for channels and tests
+    python -m launcher.stack train          train what is missing, nothing else
 
 Embedded defaults need no server: the Celery broker is the filesystem, the
 feedback store and the tracker store are SQLite files under .state/, the
@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from bot import catalog_nlu
 from chatrec import settings
 from chatrec.settings import ROOT
-from devtools.localstack import Worker, child_setup, descendants, running
+from launcher.processes import Worker, child_setup, descendants, running
 from recommender.data import load_dataset
 from recommender.tasks.config import INTERACTIVE, LEARNING
 
@@ -289,7 +289,7 @@ def _stop(process: subprocess.Popen | None) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m devtools.stack", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m launcher.stack", description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=["shell", "interactive", "serve", "train"])
     parser.add_argument("--port", type=int, default=settings.current().rasa_port)
     parser.add_argument("--conversation-id", default=f"shell:{getpass.getuser()}",

@@ -1,5 +1,5 @@
-"""Local processes for development, tests and benchmarks: a private Redis
-server and Celery workers, each with its own environment."""
+"""The launcher's child processes: Celery workers with their own environment, bound to the
+launcher (they stop when it is gone), and helpers to find, wait for and stop processes."""
 
 from __future__ import annotations
 
@@ -51,34 +51,6 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
-
-
-class RedisServer:
-    """A private redis-server process that can be stopped and started again."""
-
-    def __init__(self, folder: Path) -> None:
-        if shutil.which("redis-server") is None:
-            raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
-        self.port = free_port()
-        self.folder = folder
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
 
 
 def descendants(pid: int) -> set[int]:

@@ -1,5 +1,5 @@
-"""The README's run command (`python -m devtools.stack shell`) and `make interactive`
-(`python -m devtools.stack interactive`), each in a pseudo-terminal as a person
+"""The README's run command (`python -m launcher.stack shell`) and `make interactive`
+(`python -m launcher.stack interactive`), each in a pseudo-terminal as a person
 runs them, on the tests' Rasa model and the embedded defaults (filesystem
 broker, SQLite stores): a conversation in `rasa shell`, then `/stop` or a
 closed terminal stops every process the command started."""
@@ -22,9 +22,8 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from devtools.localstack import descendants, free_port, running
-from devtools.stack import ROOT
+from launcher.processes import descendants, free_port, running
+from launcher.stack import ROOT
 from tests.chat import structured
 from tests.recommender.conftest import promote_tiny_version
 
@@ -87,7 +86,7 @@ def _stack(mode: str, tmp_path: Path, rasa_model: Path, movielens, pipe: bool = 
     for name in ("CHATREC_BROKER_URL", "CHATREC_RESULT_BACKEND", "CHATREC_DATABASE_URL",
                  "CHATREC_TRACKER_STORE_URL", "CHATREC_LOCK_STORE_URL"):
         env.pop(name, None)  # the embedded defaults, as on a fresh machine
-    command = [sys.executable, "-m", "devtools.stack", mode, "--model", str(rasa_model), "--port",
+    command = [sys.executable, "-m", "launcher.stack", mode, "--model", str(rasa_model), "--port",
                str(free_port()), "--conversation-id", "shell:test"]
     if pipe:  # as in `make serve 2>&1 | tee serve.log`
         command = ["bash", "-c", f"{shlex.join(command)} 2>&1 | tee {shlex.quote(str(tmp_path / 'serve.log'))}"]
