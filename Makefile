@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test test-fast train train-nlu eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test test-fast check-deploy train train-nlu eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -35,6 +35,9 @@ test: setup            ## the whole test suite (unit, integration and e2e tiers)
 
 test-fast: setup       ## the unit tier only (under a minute)
 	$(PY) -m pytest -q -m unit
+
+check-deploy: setup    ## the Dockerfile and deploy/ (Compose, Kubernetes, nginx) against their schemas and the code; no daemon
+	$(PY) -m pytest -q tests/deploy/test_deployment_files.py
 
 train: setup           ## recommender: tune, measure, refit, promote; then the Rasa model (models/rasa)
 	$(PY) -m recommender train
@@ -68,7 +71,7 @@ learning-worker: setup ## the learning Celery worker: retraining only, at low CP
 	nice -n 19 $(PY) -m chatrec learning-worker
 
 beat: setup            ## Celery beat: schedules the nightly retrain (run one per deployment)
-	$(PY) -m celery -A recommender.tasks.worker beat --loglevel=INFO --schedule .state/celerybeat-schedule
+	$(PY) -m chatrec beat
 
 retrain: setup         ## retrain on MovieLens + stored feedback; promoted only if not worse
 	$(PY) -m chatrec retrain

@@ -69,13 +69,20 @@ class Settings:
     actions_port: int = _setting(5055, "the action server's port")
     rasa_url: str = _setting("", "where the channel adapters find Rasa", "`http://rasa:5005`",
                              shown_default="the stack they start (`http://127.0.0.1:<rasa_port>`)")
-    rasa_workers: int = _setting(1, "Rasa server processes (more than 1 needs a Redis lock store)")
+    rasa_workers: int = _setting(1, "Rasa server processes the launcher starts; more than 1: on the next ports, "
+                                    "behind the router on `CHATREC_RASA_PORT` (needs a Redis lock store)", "`2`")
+    interactive_workers: int = _setting(1, "interactive Celery worker processes the launcher starts", "`2`")
+    actions_url: str = _setting("", "where Rasa finds the action server", "`http://actions:5055/webhook`",
+                                shown_default="`http://127.0.0.1:<actions_port>/webhook`")
+    router_port: int = _setting(0, "where `chatrec router` listens", "`5000`", shown_default="`CHATREC_RASA_PORT`")
+    rasa_backends: str = _setting("", "the Rasa processes `chatrec router` sends conversations to, comma-separated",
+                                  "`http://bot-1:5005,http://bot-2:5005`")
     torch_threads: int = _setting(0, "torch threads of the BERT component (serving: 1)",
                                   shown_default="up to 4 while training")
     bert_quantize: str = _setting("", "BERT serves with int8 linear layers; `0` for the trained fp32 weights",
                                   shown_default="on")
     metrics_port_base: int = _setting(9810, "Prometheus metrics: action server (+0), interactive worker (+1), "
-                                            "learning worker (+2)", "`0` turns them off")
+                                            "learning worker (+2), more interactive workers (+3...)", "`0` turns them off")
     metrics_port: int = _setting(0, "this process's metrics port (the launcher sets it)", shown_default="off")
     launcher_pid: int = _setting(0, "the launcher's process id: a worker it started stops when it is gone "
                                     "(the launcher sets it)", shown_default="none")
@@ -127,6 +134,11 @@ class Settings:
                 raise ValueError(f"{variable(spec.name)} must be {'a whole number' if kind is int else 'a number'}, "
                                  f"not {raw!r}") from None
         return cls(**values)
+
+    @property
+    def action_endpoint(self) -> str:
+        """The action server's webhook: CHATREC_ACTIONS_URL, else the local one."""
+        return self.actions_url or f"http://127.0.0.1:{self.actions_port}/webhook"
 
     @property
     def rasa_address(self) -> str:

@@ -28,7 +28,6 @@ import shutil
 import statistics
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import aiohttp
 import numpy as np

@@ -9,13 +9,13 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import psutil
 
+from chatrec.processes import celery_worker
 from chatrec.settings import environment, variable
 from recommender.data import REPO_ROOT as ROOT
 
@@ -76,7 +76,8 @@ class Worker:
 
     def __init__(self, env: dict[str, str], log: Path, pool: str | None = None,
                  concurrency: int = 1, queue: str = "interactive", nice: int = 0,
-                 metrics_port: int | None = None, bound: bool = False) -> None:
+                 metrics_port: int | None = None, bound: bool = False, name: str | None = None) -> None:
+        self.name = name or f"the {queue} worker"
         self.pool = pool  # None: what the configuration chooses
         self.concurrency = concurrency
         self.queue = queue
@@ -85,7 +86,7 @@ class Worker:
                     "PYTHONUNBUFFERED": "1", **env}
         if metrics_port:
             # prefork children write their metrics here; the parent serves them all
-            multiprocess = log.parent / f"metrics-{queue}"
+            multiprocess = log.parent / f"metrics-{log.stem}"
             shutil.rmtree(multiprocess, ignore_errors=True)
             multiprocess.mkdir(parents=True)
             self.env.update(CHATREC_METRICS_PORT=str(metrics_port), PROMETHEUS_MULTIPROC_DIR=str(multiprocess))
@@ -99,11 +100,7 @@ class Worker:
 
     def start(self) -> "Worker":
         self.process = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "celery"), "-A", "recommender.tasks.worker",
-             "worker", "-Q", self.queue, "-n", f"{self.queue}-{uuid.uuid4().hex[:6]}@%h",
-             f"--concurrency={self.concurrency}", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--without-heartbeat",
-             *([f"--pool={self.pool}"] if self.pool else [])],
+            celery_worker(self.queue, f"{self.queue}-{uuid.uuid4().hex[:6]}", self.concurrency, self.pool),
             cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
             preexec_fn=child_setup(self.bound, self.nice))
         return self

@@ -17,7 +17,8 @@ INTEGRATION_FIXTURES = {"stack", "served_models", "redis_server", "store", "acti
                         "model", "recommender", "products_recommender"}
 INTEGRATION_MODULES = {"test_action_server", "test_run_modes", "test_rasa_cli", "test_retraining", "test_experiment",
                        "test_tasks", "test_learning", "test_telegram", "test_slack", "test_bench_chat",
-                       "test_evaluate_nlu", "test_simulation", "test_bench", "test_feedback"}
+                       "test_evaluate_nlu", "test_simulation", "test_bench", "test_feedback", "test_router",
+                       "test_lock_store"}
 
 
 def tier(item: pytest.Item) -> str:

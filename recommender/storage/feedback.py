@@ -139,6 +139,9 @@ def _check(identity: str, kind: str, item_id: str, client_event_id: str, rating:
         raise InvalidRequest("A rating must be a number from 0 to 5.")
 
 
+MIGRATION_LOCK = 0x63686174  # PostgreSQL advisory lock key held while migrating ("chat")
+
+
 class FeedbackStore:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -149,10 +152,13 @@ class FeedbackStore:
         self._writes = _write_locking(url) if self.engine.dialect.name == "sqlite" else self.engine
 
     def migrate(self) -> None:
-        """Create or upgrade the schema to the newest Alembic revision."""
+        """Create or upgrade the schema to the newest Alembic revision. On PostgreSQL under an
+        advisory lock: workers that start together migrate one after the other."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

@@ -11,6 +11,11 @@ down, so the bot can say so and fall back:
   carries `expires=timeout`, so a worker that reaches it later drops it
   instead of doing (and recording) work nobody waits for.
 
+A worker that dies while the caller waits (it stops beating) may have taken
+the task with it: the task is sent once more, to the workers left, with a
+fresh `timeout`. Every task may run twice: the reads change nothing, and
+feedback carries its event id, which the store keeps once.
+
 This module needs only task names, never the worker's code (recommender.tasks.worker).
 """
 
@@ -40,6 +45,7 @@ TASKS = frozenset({"recommend", "similar", "details", "compare", "explain", "rec
                    "forget_user", "export_user"})
 _ERRORS = {"InvalidRequest": InvalidRequest, "NothingToGoOn": NothingToGoOn, "UnknownUser": UnknownUser}
 HEARTBEAT_CACHE_SECONDS = 0.25
+LOST_WORKER_CHECK_SECONDS = 0.5  # how often a waiting call looks for a worker that died
 
 
 class ServiceUnavailable(RecommenderError):
@@ -69,16 +75,26 @@ class _Liveness:
         self._known: dict[tuple, tuple[float, bool]] = {}
         self._boards: dict[tuple, object] = {}
 
+    @staticmethod
+    def _key(app: Celery) -> tuple:
+        return app.conf.broker_url, str((app.conf.broker_transport_options or {}).get("data_folder_in"))
+
+    def board(self, app: Celery):
+        """Where `app`'s workers beat (one board per broker), None when nowhere."""
+        key = self._key(app)
+        with self._lock:
+            if key not in self._boards:
+                self._boards[key] = heartbeat.board_for(app)
+            return self._boards[key]
+
     def alive(self, app: Celery) -> bool:
-        key = (app.conf.broker_url, str((app.conf.broker_transport_options or {}).get("data_folder_in")))
+        key = self._key(app)
         now = time.monotonic()
         with self._lock:
             checked, answer = self._known.get(key, (-1e9, True))
             if now - checked < HEARTBEAT_CACHE_SECONDS:
                 return answer
-            if key not in self._boards:
-                self._boards[key] = heartbeat.board_for(app)
-            board = self._boards[key]
+        board = self.board(app)
         answer = True if board is None else board.alive(INTERACTIVE)
         with self._lock:
             self._known[key] = (now, answer)
@@ -122,6 +138,38 @@ def _wait(result: AsyncResult, timeout: float) -> object:
     return result.get(propagate=False)
 
 
+def _living(board) -> set[str]:
+    """The interactive workers beating now (none known when there is no board or it is unreachable:
+    then the broker's own errors tell)."""
+    try:
+        return board.workers(INTERACTIVE) if board is not None else set()
+    except (RedisError, OSError):
+        return set()
+
+
+def _send_and_wait(app: Celery, task: str, args: tuple, kwargs: dict,
+                   timeout: float) -> tuple[AsyncResult, object]:
+    """Send the task and wait for its value; once more if a worker that was alive at sending dies
+    meanwhile."""
+    board = _liveness.board(app)
+    resent = False
+    while True:
+        living = _living(board)
+        result = app.send_task(f"chatrec.{task}", args=args, kwargs=kwargs, expires=timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return result, _wait(result, min(LOST_WORKER_CHECK_SECONDS,
+                                                 max(deadline - time.monotonic(), 0.001)))
+            except CeleryTimeout:
+                if time.monotonic() >= deadline:
+                    raise
+                if not resent and living and not living <= _living(board):
+                    log.warning("an interactive worker died while %s waited; sending it again", task)
+                    break
+        resent = True
+
+
 def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -> dict:
     if task not in TASKS:
         log.error("the recommender has no task %r; answering without it", task)
@@ -129,8 +177,7 @@ def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -
     try:
         if not _liveness.alive(app):
             raise ServiceUnavailable("No recommender worker is running.")
-        result = app.send_task(f"chatrec.{task}", args=args, kwargs=kwargs, expires=timeout)
-        answer = _wait(result, timeout)
+        result, answer = _send_and_wait(app, task, args, kwargs, timeout)
     except CeleryTimeout:
         raise ServiceUnavailable(f"No recommender worker answered within {timeout:g} s.") from None
     except (KombuError, BackendError, RedisError, OSError) as error:  # OSError: socket errors

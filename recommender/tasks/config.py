@@ -17,9 +17,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chatrec import settings
+from chatrec.processes import INTERACTIVE, LEARNING
 
 TASK_TIME_LIMIT = 60  # seconds; retrain sets its own
-INTERACTIVE, LEARNING = "interactive", "learning"
 RESULT_EXPIRES = timedelta(hours=1)
 
 

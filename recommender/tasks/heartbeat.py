@@ -38,6 +38,11 @@ class RedisBoard:
     def alive(self, queue: str) -> bool:
         return self.client.zcount(f"chatrec:heartbeats:{queue}", time.time() - STALE_SECONDS, "+inf") > 0
 
+    def workers(self, queue: str) -> set[str]:
+        """The workers of `queue` that beat lately."""
+        found = self.client.zrangebyscore(f"chatrec:heartbeats:{queue}", time.time() - STALE_SECONDS, "+inf")
+        return {name.decode() for name in found}
+
 
 class FileBoard:
     def __init__(self, folder: Path) -> None:
@@ -58,6 +63,13 @@ class FileBoard:
         except FileNotFoundError:  # no worker ever beat
             return False
         return any(_modified(path) >= oldest for path in paths)
+
+    def workers(self, queue: str) -> set[str]:
+        oldest = time.time() - STALE_SECONDS
+        try:
+            return {path.name for path in (self.folder / queue).iterdir() if _modified(path) >= oldest}
+        except FileNotFoundError:
+            return set()
 
 
 def _modified(path: Path) -> float:

@@ -37,7 +37,7 @@ def test_postgres_and_redis_passwords_stay_in_the_environment(tmp_path) -> None:
     assert endpoints["tracker_store"] == {
         "type": "bot.tracker_store.ConversationStore", "dialect": "postgresql", "db": "chat",
         "url": "db.internal", "port": 6543, "username": "rasa", "password": "${%s}" % TRACKER_PASSWORD_VARIABLE}
-    assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6380, "db": 2, "use_ssl": False,
+    assert endpoints["lock_store"] == {"type": "bot.lock_store.AtomicRedisLockStore", "url": "cache", "port": 6380, "db": 2, "use_ssl": False,
                                        "password": "${%s}" % LOCK_PASSWORD_VARIABLE}
     assert secrets == {TRACKER_PASSWORD_VARIABLE: "s3cret", LOCK_PASSWORD_VARIABLE: "lockpw"}
 
