@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain test test-fast check-deploy train train-nlu eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain bench-chat-production test test-fast check-deploy train train-nlu eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -55,6 +55,9 @@ bench-chat: setup      ## N concurrent users over REST: this bot vs a plain `ras
 bench-chat-retrain: setup  ## 50 users x 20 realistic turns, quiet and while the model retrains -> docs/benchmarks.md
 	$(PY) -m devtools.bench_chat --retrain
 
+bench-chat-production: setup  ## the production layout vs the embedded default from a fresh start, a worker killed -> docs/benchmarks.md
+	$(PY) -m devtools.bench_chat --production
+
 bench-tasks: setup     ## recommend through Celery + a private Redis, 1 and 8 callers, vs in-process
 	$(PY) -m devtools.bench_tasks
 
@@ -68,7 +71,7 @@ worker: setup          ## the interactive Celery worker: what conversations wait
 	$(PY) -m chatrec worker
 
 learning-worker: setup ## the learning Celery worker: retraining only, at low CPU priority
-	nice -n 19 $(PY) -m chatrec learning-worker
+	$(PY) -m chatrec learning-worker
 
 beat: setup            ## Celery beat: schedules the nightly retrain (run one per deployment)
 	$(PY) -m chatrec beat

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from chatrec import settings
+from chatrec.contracts import SENDER_HEADER
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,8 @@ class RasaClient:
         if language_code:
             message["metadata"] = {"language_code": language_code}
         try:
-            response = await self._http.post(f"{self.url}/webhooks/rest/webhook", json=message)
+            response = await self._http.post(f"{self.url}/webhooks/rest/webhook", json=message,
+                                              headers={SENDER_HEADER: sender})
             response.raise_for_status()
             messages = response.json()
         except (httpx.HTTPError, ValueError) as error:

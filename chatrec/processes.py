@@ -11,6 +11,7 @@ from pathlib import Path
 
 CELERY_APP = "recommender.tasks.worker"
 INTERACTIVE, LEARNING = "interactive", "learning"  # the Celery queues: conversations wait only on the first
+LEARNING_NICE = 19  # a learning worker lowers its own CPU priority: a fit takes what conversations leave
 
 
 def python(*args: str) -> list[str]:

@@ -20,8 +20,8 @@ from typing import Iterator, Mapping
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages when installed)
 # Where state and models go by default: the checkout, or the working folder of an installed `chatrec`.
 HOME = ROOT if (ROOT / "pyproject.toml").is_file() else Path.cwd()
-# Set for every process: models come from installed packages, never from a hub.
-OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+# Set for every process: models come from installed packages, never from a hub; Rasa sends no telemetry.
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "RASA_TELEMETRY_ENABLED": "false"}
 # Set for the processes the launcher starts: libraries' start-up notices off (TensorFlow's
 # C++ logs, SQLAlchemy 2.0's migration notice, deprecation warnings).
 QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -72,6 +72,8 @@ class Settings:
     rasa_workers: int = _setting(1, "Rasa server processes the launcher starts; more than 1: on the next ports, "
                                     "behind the router on `CHATREC_RASA_PORT` (needs a Redis lock store)", "`2`")
     interactive_workers: int = _setting(1, "interactive Celery worker processes the launcher starts", "`2`")
+    worker_concurrency: int = _setting(0, "task processes per `chatrec worker`", "`2`",
+                                       shown_default="one per CPU (Celery's default)")
     actions_url: str = _setting("", "where Rasa finds the action server", "`http://actions:5055/webhook`",
                                 shown_default="`http://127.0.0.1:<actions_port>/webhook`")
     router_port: int = _setting(0, "where `chatrec router` listens", "`5000`", shown_default="`CHATREC_RASA_PORT`")
@@ -89,6 +91,9 @@ class Settings:
     metrics_addr: str = _setting("127.0.0.1", "the address metrics listen on", "`0.0.0.0`")
     prometheus_multiproc_dir: str = _setting("", "prometheus-client's folder for prefork workers "
                                                  "(the launcher sets it)", env="PROMETHEUS_MULTIPROC_DIR")
+    # development
+    test_postgres: str = _setting("postgresql://postgres@127.0.0.1:5432", "the PostgreSQL server where tests and "
+                                  "benchmarks create throwaway databases (trust auth)", env="CHATREC_TEST_POSTGRES")
     # channels (secrets: never logged, never in repr)
     telegram_bot_token: str = _setting("", "the Telegram bot's token (BotFather)", env="TELEGRAM_BOT_TOKEN",
                                        secret=True)

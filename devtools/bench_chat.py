@@ -11,6 +11,14 @@ store), trained here. Each simulated user sends its script's messages one
 after another, waiting for each reply; users run concurrently. Only one bot
 runs at a time.
 
+`--production` runs the production layout (two Rasa processes behind the router,
+two interactive workers, Redis broker/results/lock store, PostgreSQL stores)
+against the embedded default, 50 users x 20 realistic turns from the first
+"Ready" (no warm-up), once without faults and once with an interactive worker
+killed 20 s into the load (the launcher's supervision starts it again).
+Fallbacks are counted by the action server (its Prometheus counter), feedback
+rows in the store.
+
 `--retrain` measures something else: the same bot on the embedded defaults
 of `make serve` (filesystem broker, interactive and learning workers)
 under 50 users x 20 turns of a realistic script (recommend, refine, more,
@@ -39,7 +47,7 @@ from chatrec import settings
 from chatrec.reports import machine, percentile, write_section
 from chatrec.settings import environment
 from devtools.redis_server import RedisServer
-from launcher.processes import free_port
+from launcher.processes import free_port, free_ports_in_a_row
 from launcher.stack import ROOT, Stack, child_environment, rasa, rasa_models, wait_for_http, write_endpoints
 from recommender.storage import artifacts
 
@@ -199,6 +207,131 @@ def _summary(rows: list, errors: list[str]) -> dict:
             "error_samples": errors[:3]}
 
 
+FEEDBACK_KINDS = ("like", "dislike", "seen", "rating")  # the script's feedback turns, as stored
+FALLBACK_SAMPLES = ('chatrec_fallbacks_total{reason="popular"}', 'chatrec_fallbacks_total{reason="try_again"}',
+                    'chatrec_fallbacks_total{reason="write_kept"}')
+
+
+def fallbacks_so_far(metrics_port: int) -> float:
+    """Answers given without the recommender, counted by the action server."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10) as page:
+        lines = page.read().decode().splitlines()
+    return sum(float(line.split()[-1]) for line in lines if line.startswith(FALLBACK_SAMPLES))
+
+
+def feedback_rows(database_url: str, prefix: str) -> int:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text(
+            "SELECT count(*) FROM feedback_events e JOIN chat_users u ON u.id = e.user_id "
+            "WHERE u.identity LIKE :prefix AND e.kind IN :kinds").bindparams(
+                sqlalchemy.bindparam("kinds", expanding=True)),
+            {"prefix": f"{prefix}%", "kinds": list(FEEDBACK_KINDS)}).scalar()
+    engine.dispose()
+    return rows
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and everything below it (a machine lost, not a clean stop)."""
+    import os
+    import signal
+
+    import psutil
+
+    for each in [pid, *(child.pid for child in psutil.Process(pid).children(recursive=True))]:
+        try:
+            os.kill(each, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def production_environment(redis_port: int, tracker_url: str, feedback_url: str) -> dict[str, str]:
+    """The documented production variables, on a private Redis and throwaway databases."""
+    base = f"redis://127.0.0.1:{redis_port}"
+    return {"CHATREC_BROKER_URL": f"{base}/0", "CHATREC_RESULT_BACKEND": f"{base}/1",
+            "CHATREC_LOCK_STORE_URL": f"{base}/2", "CHATREC_DATABASE_URL": feedback_url,
+            "CHATREC_TRACKER_STORE_URL": tracker_url, "CHATREC_RASA_WORKERS": "2",
+            "CHATREC_INTERACTIVE_WORKERS": "2"}
+
+
+def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int, kill_after: float | None) -> dict:
+    """Start the stack as `make serve` does, then `users` people at once from the first "Ready";
+    optionally SIGKILL the first interactive worker `kill_after` seconds into the load."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_METRICS_PORT_BASE": str(free_ports_in_a_row(4)),
+           "CHATREC_RETRAIN_AFTER": "1000000", **env}
+    stack = Stack(env, logs=folder / "logs", actions_port=free_port())
+    stop = threading.Event()
+    try:
+        with environment(env):
+            endpoints, secrets = write_endpoints(stack.actions_port, folder)
+            database = settings.current().database_url
+        port = free_port() if stack.config.rasa_workers == 1 else free_ports_in_a_row(stack.config.rasa_workers + 1)
+        stack.start_workers()
+        stack.start_actions()
+        stack.start_server(rasa_models(), port, endpoints, secrets)
+        stack.wait_ready(port)
+        before = fallbacks_so_far(stack.metrics_port(0))
+
+        def supervise() -> None:  # what the launcher does while it serves
+            while not stop.wait(1.0):
+                stack.restart_dead()
+
+        threading.Thread(target=supervise, daemon=True).start()
+        if kill_after is not None:
+            threading.Timer(kill_after, kill_tree, args=(stack.worker.process.pid,)).start()
+        started = time.perf_counter()
+        rows, errors = asyncio.run(_realistic_load(port, users, turns, f"bench:{folder.name}"))
+        seconds = time.perf_counter() - started
+        result = _summary(rows, errors)
+        result.update(throughput=len(rows) / seconds, fallbacks=fallbacks_so_far(stack.metrics_port(0)) - before,
+                      feedback_rows=feedback_rows(database, f"bench:{folder.name}"))
+        return result
+    finally:
+        stop.set()
+        stack.stop()
+
+
+def bench_production(folder: Path, users: int, turns: int, kill_after: float) -> dict[str, dict]:
+    from devtools.postgres import postgres_database
+
+    results = {"embedded default (`make serve`)": _fresh_start_load(folder / "embedded", {}, users, turns, None)}
+    for name, kill in (("production layout", None), (f"production layout, a worker killed {kill_after:g} s in",
+                                                     kill_after)):
+        redis = RedisServer(folder)
+        redis.start()
+        try:
+            with postgres_database() as tracker_url, postgres_database() as feedback_url:
+                env = production_environment(redis.port, tracker_url, feedback_url)
+                results[name] = _fresh_start_load(folder / ("killed" if kill else "production"), env, users,
+                                                  turns, kill)
+        finally:
+            redis.stop()
+    return results
+
+
+def production_report(results: dict[str, dict], users: int, turns: int) -> str:
+    rows = [[name, r["messages"], f"{r['throughput']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}",
+             f"{r['fallbacks']:.0f}", r["errors"], r["feedback_rows"]] for name, r in results.items()]
+    return (f"Machine: {machine()}. One run of `make bench-chat-production`: each stack started as "
+            f"`make serve` starts it, then {users} people x {turns} turns of the realistic script at once, from "
+            "the first \"Ready\" (no warm-up). Embedded default: filesystem broker, SQLite stores, one Rasa "
+            "process, one interactive worker. Production layout (the README's variables): 2 Rasa processes "
+            "behind the router, 2 interactive workers, the learning worker, the action server, a private "
+            "redis-server (broker, results, lock store), PostgreSQL feedback and tracker stores. In the third "
+            "run the first interactive worker (all its processes) gets SIGKILL during the load; the launcher's "
+            "supervision starts it again. *fallbacks*: answers the action server gave without the recommender "
+            "(popular picks, \"try again\", feedback kept for later), from its Prometheus counter; *feedback "
+            "rows*: the script's like / seen / not-for-me / rating turns stored (5 per 20 turns; each person's "
+            "events are stored once by their event ids).\n\n"
+            + tabulate(rows, headers=["stack", "messages", "messages/s", "p50 ms", "p95 ms", "fallbacks", "errors",
+                                      "feedback rows"], tablefmt="github") + "\n")
+
+
 def bench_retrain(folder: Path, users: int, turns: int) -> dict:
     """The embedded `make serve` stack; quiet load, then the same load while a forced retrain runs."""
     from launcher.processes import caller_app
@@ -345,15 +478,28 @@ def main() -> None:
                         help="Chat-Rec runs, one per number of Rasa server processes")
     parser.add_argument("--retrain", action="store_true",
                         help="only the retrain-under-load run (--users 50 --turns 20 by default)")
+    parser.add_argument("--production", action="store_true",
+                        help="only the production layout against the embedded default, with a worker killed "
+                             "(--users 50 --turns 20 by default)")
+    parser.add_argument("--kill-after", type=float, default=20.0, help="seconds into the load (--production)")
     args = parser.parse_args()
     if not any(rasa_models().glob("*.tar.gz")):
         sys.exit("no trained bot: run `make train` first")
     folder = settings.current().state_folder() / "bench-chat"  # logs stay here for a look afterwards
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    users = args.users[0] if args.users != [4, 16] else 50
+    turns = args.turns if args.turns != 48 else 20
+    if args.production:
+        results = bench_production(folder / "production", users, turns, args.kill_after)
+        text = production_report(results, users, turns)
+        print(text)
+        (ROOT / "reports").mkdir(exist_ok=True)
+        (ROOT / "reports" / "bench-chat-production.json").write_text(json.dumps(results, indent=2))
+        write_section(ROOT / "docs" / "benchmarks.md", "chat-production",
+                      "The production layout under load, a worker killed (`make bench-chat-production`)", text)
+        return
     if args.retrain:
-        users = args.users[0] if args.users != [4, 16] else 50
-        turns = args.turns if args.turns != 48 else 20
         results = bench_retrain(folder / "retrain", users, turns)
         text = retrain_report(results, users, turns)
         print(text)

@@ -2,8 +2,8 @@
 
     ready             a recommendation comes back through the Rasa process on CHATREC_RASA_PORT
                       as a real list within 2 s (the launcher's own test of "ready")
-    worker            an interactive worker beats (recommender/tasks/heartbeat.py)
-    learning-worker   a learning worker beats
+    worker            this host's interactive worker beats (recommender/tasks/heartbeat.py)
+    learning-worker   this host's learning worker beats
 """
 
 from __future__ import annotations
@@ -27,8 +27,13 @@ def ready() -> bool:
 
 
 def worker_alive(queue: str) -> bool:
+    """Whether a worker of `queue` on this host beats (`chatrec worker` is `interactive@<host>`; the
+    launcher's are `interactive-<id>@<host>`)."""
     board = board_for(caller_app({}))  # configured from this environment
-    return board is None or board.alive(queue)  # no shared board (RabbitMQ): the process check must do
+    if board is None:  # no shared board (RabbitMQ): the platform's process check must do
+        return True
+    host = socket.gethostname()
+    return any(name.startswith(queue) and name.rsplit("@", 1)[-1] == host for name in board.workers(queue))
 
 
 def main() -> int:

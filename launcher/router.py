@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
+from chatrec.contracts import SENDER_HEADER
+
 log = logging.getLogger(__name__)
 
-SENDER_HEADER = "X-Chatrec-Sender"
 RETRY_DOWN_AFTER = 3.0  # seconds before a process that refused a connection is tried again
 TURN_TIMEOUT = 120.0  # seconds a Rasa process may take to answer one message
 FORWARDED_HEADERS = ("Content-Type", "Authorization", SENDER_HEADER)

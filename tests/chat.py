@@ -6,7 +6,7 @@ the REST channel."""
 
 from __future__ import annotations
 
-import json
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from launcher.processes import free_port
 from launcher.stack import BOT, Stack, train_rasa, write_endpoints
 from recommender.domain.catalog import Dataset
 from tests.recommender.conftest import movielens, promote_tiny_version  # noqa: F401 (fixture)
-from tests.services import postgres_database
+from devtools.postgres import postgres_database
 
 TEST_EPOCHS = 6  # the served model trains 12; 6 keeps the suite short and still parses the tests' phrasing
 
@@ -72,6 +72,26 @@ class Chat:
         self.stack.start_actions()
         self.stack.start_server(self.model, self.port, self.endpoints, self.secrets)
         self.stack.wait_for_workers()
+
+
+def metrics_page(port: int, wait: float = 15.0) -> str:
+    """A process's /metrics page (a restarted worker may take a moment to serve it)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def metric(port: int, name: str) -> float:
+    """The value of one sample (name with labels, as exposed) on a process's /metrics page."""
+    for line in metrics_page(port).splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[-1])
+    return 0.0
 
 
 def texts(replies: list[dict]) -> str:

@@ -36,6 +36,7 @@ from kombu.exceptions import ChannelError
 from sqlalchemy.exc import OperationalError
 
 from chatrec import settings
+from chatrec.processes import LEARNING_NICE
 from recommender.domain.catalog import Item
 from recommender.domain.constraints import Constraints, Taste
 from recommender.domain.errors import ModelUnavailable, RecommenderError, UnknownItem
@@ -146,8 +147,12 @@ def _queue_depth(queue: str) -> int:
 @signals.celeryd_after_setup.connect
 def _set_up_worker(instance: Any = None, **_: Any) -> None:
     """An interactive worker loads the served model as it starts (0.45 s here), not in the
-    first task; in the parent process, so that prefork children start with it."""
-    if INTERACTIVE in _queues(instance.app if instance is not None else app):
+    first task; in the parent process, so that prefork children start with it. A worker for
+    the learning queue alone lowers its CPU priority (its children inherit it)."""
+    queues = _queues(instance.app if instance is not None else app)
+    if queues == [LEARNING]:
+        os.nice(max(0, LEARNING_NICE - os.nice(0)))
+    if INTERACTIVE in queues:
         try:
             served.recommender()
         except ModelUnavailable as error:  # no usable model yet: tasks will say so

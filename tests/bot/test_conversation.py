@@ -14,7 +14,7 @@ import sqlalchemy
 from actions import replies
 from recommender.domain.catalog import Dataset
 from recommender.storage.feedback import FeedbackStore
-from tests.chat import Chat, shown_ids, structured, texts
+from tests.chat import Chat, metric, shown_ids, structured, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -30,26 +30,6 @@ def store(chat: Chat) -> FeedbackStore:
 def genres_and_year(movielens: Dataset, item_id: str) -> tuple[set[str], int]:
     item = movielens.catalog.get(item_id)
     return set(movielens.catalog.genres_of(item)), item.year
-
-
-def metrics_page(port: int, wait: float = 15.0) -> str:
-    """A process's /metrics page (a restarted worker may take a moment to serve it)."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            return requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-        except requests.ConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def metric(port: int, name: str) -> float:
-    """The value of one sample (name with labels, as exposed) on a process's /metrics page."""
-    for line in metrics_page(port).splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[-1])
-    return 0.0
 
 
 def tracker_events(chat: Chat, sender: str) -> int:

@@ -11,7 +11,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, 
 
 from bot.tracker_store import FORGET_ACTION, ConversationStore
 from launcher.stack import BOT, tracker_store_config
-from tests.services import postgres_database
+from devtools.postgres import postgres_database
 
 DOMAIN = Domain.load(str(BOT / "domain"))
 

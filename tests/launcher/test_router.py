@@ -14,9 +14,10 @@ import pytest
 import requests
 from aiohttp import web
 
+from chatrec.contracts import SENDER_HEADER
 from chatrec.processes import router
 from launcher.processes import free_port, wait_for_port
-from launcher.router import SENDER_HEADER, rendezvous
+from launcher.router import rendezvous
 from launcher.stack import ROOT
 
 

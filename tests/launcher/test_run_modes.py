@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import requests
+
 from launcher.processes import descendants, free_port, running
 from launcher.stack import ROOT
 from tests.chat import structured

@@ -15,7 +15,7 @@ from recommender.storage import artifacts
 from recommender.storage.feedback import FeedbackStore
 from recommender.training.fit import fit_hybrid
 from recommender.training.tuning import hybrid_features
-from tests.services import postgres_database
+from devtools.postgres import postgres_database
 
 TINY = ModelParams(no_components=16, max_sampled=10, epochs=8, seed=7)
 

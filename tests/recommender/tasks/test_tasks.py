@@ -25,7 +25,7 @@ from recommender.tasks.client import ServiceUnavailable
 from recommender.tasks.config import LEARNING
 from recommender.training.learning import Learning
 from tests.recommender.conftest import promote_tiny_version
-from tests.services import ensure_rabbitmq
+from devtools.postgres import ensure_rabbitmq
 
 STARTUP = 90.0  # seconds a fresh worker may take to import and load the model
 

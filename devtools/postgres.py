@@ -1,14 +1,12 @@
-"""Real servers for the tests (a private Redis and Celery workers come from
-launcher.processes).
+"""Real servers for tests and benchmarks: throwaway PostgreSQL databases, the local RabbitMQ.
 
 PostgreSQL: the server at CHATREC_TEST_POSTGRES (default 127.0.0.1:5432,
-trust auth) is used, started with `pg_ctlcluster` if it is down; each test
-gets a fresh database that is dropped afterwards.
+trust auth) is used, started with `pg_ctlcluster` if it is down; each test or
+benchmark gets a fresh database that is dropped afterwards.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -20,7 +18,9 @@ from typing import Iterator
 
 import psycopg2
 
-POSTGRES = os.environ.get("CHATREC_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+from chatrec import settings
+
+POSTGRES = settings.current().test_postgres
 
 
 def _postgres_up() -> bool:
