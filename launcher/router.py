@@ -118,7 +118,10 @@ def application(backends: list[str]) -> web.Application:
     router = Router([backend.rstrip("/") for backend in backends])
 
     async def session(app: web.Application):
-        router.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT, connect=2))
+        # a connection per request: a process that died is then a refused connection (try the next),
+        # never a stale kept-alive one that looks like a turn that failed half-way
+        router.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TURN_TIMEOUT, connect=2),
+                                               connector=aiohttp.TCPConnector(force_close=True, limit=0))
         yield
         await router.session.close()
 

@@ -1,8 +1,8 @@
 """The real bot stack for end-to-end tests (fixtures registered in
-tests/conftest.py): a Rasa model trained here (the real BERT component,
-fewer epochs), a private Redis as Celery broker and lock store, a Celery
-worker, the action server, PostgreSQL as tracker store, and `rasa run` with
-the REST channel."""
+tests/conftest.py), in the production layout: a Rasa model trained here (the
+real BERT component, fewer epochs), two `rasa run` processes (REST channel)
+behind the router, a private Redis as Celery broker and lock store, a Celery
+worker, the action server, PostgreSQL as tracker and feedback store."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import yaml
 
 from chatrec.settings import environment
 from devtools.redis_server import RedisServer
-from launcher.processes import free_port
+from launcher.processes import free_port, free_ports_in_a_row
 from launcher.stack import BOT, Stack, train_rasa, write_endpoints
 from recommender.domain.catalog import Dataset
 from tests.recommender.conftest import movielens, promote_tiny_version  # noqa: F401 (fixture)
@@ -120,17 +120,17 @@ def running_chat(folder: Path, rasa_model: Path, dataset: Dataset) -> Iterator[C
     """The whole stack serving `dataset` with `rasa_model`."""
     redis = RedisServer(folder)
     redis.start()
-    with postgres_database() as tracker_url:
+    with postgres_database() as tracker_url, postgres_database() as feedback_url:
         env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(folder / "models"),
-               "CHATREC_BROKER_URL": redis.url, "CHATREC_DATABASE_URL": f"sqlite:///{folder / 'feedback.db'}",
-               "CHATREC_TRACKER_STORE_URL": tracker_url,
+               "CHATREC_BROKER_URL": redis.url, "CHATREC_DATABASE_URL": feedback_url,
+               "CHATREC_TRACKER_STORE_URL": tracker_url, "CHATREC_RASA_WORKERS": "2",
                "CHATREC_LOCK_STORE_URL": f"redis://127.0.0.1:{redis.port}/2", "CHATREC_DATASET": dataset.name,
-               "CHATREC_TASK_TIMEOUT": "2", "CHATREC_METRICS_PORT_BASE": str(free_port())}
+               "CHATREC_TASK_TIMEOUT": "2", "CHATREC_METRICS_PORT_BASE": str(free_ports_in_a_row(3))}
         promote_tiny_version(folder / "models", dataset)
         stack = Stack(env, logs=folder / "logs", actions_port=free_port())
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
-        chat = Chat(stack, free_port(), rasa_model, endpoints, secrets, env, tracker_url)
+        chat = Chat(stack, free_ports_in_a_row(3), rasa_model, endpoints, secrets, env, tracker_url)
         try:
             stack.start_workers()
             stack.start_actions()
