@@ -11,21 +11,23 @@ from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, replies
-from actions.recommendations import pointed_item, say
+from actions.recommendations import pointed_item, say, say_without_recommender
+from chatrec.contracts import Feedback
 from recommender.domain.errors import RecommenderError, UnknownItem
 
-KINDS = {"feedback_positive": "like", "feedback_negative": "dislike", "already_seen": "seen",
-         "rate_item": "rating"}
-THANKS = {kind: f"thanks_{kind}" for kind in ("like", "dislike", "seen", "rating")}  # reply keys
+KINDS = {"feedback_positive": Feedback.LIKE, "feedback_negative": Feedback.DISLIKE,
+         "already_seen": Feedback.SEEN, "rate_item": Feedback.RATING}
+THANKS = {kind: f"thanks_{kind.value}" for kind in KINDS.values()}  # reply keys
 
 
-async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, item: str,
+async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Feedback, item: str,
                  rating: float | None = None, event: str | None = None) -> dict | None:
     """Record one piece of feedback; returns the stored item, or {} when it was queued."""
-    event_id = f"{context.message_id(tracker)}:{event or kind}:{item}"
+    event_id = f"{context.message_id(tracker)}:{event or kind.value}:{item}"
     try:
-        answer = await calls.write("record_feedback", identity=tracker.sender_id, kind=kind, item=item,
-                                   client_event_id=event_id, rating=rating, made_at=context.message_time(tracker))
+        answer = await calls.write("record_feedback", identity=tracker.sender_id, kind=kind.value, item=item,
+                                   client_event_id=event_id, rating=rating, made_at=context.message_time(tracker),
+                                   said_in_words=event == "said")
     except UnknownItem as error:
         dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
         return None
@@ -43,9 +45,9 @@ class ActionFeedback(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
-        kind = KINDS.get(tracker.latest_message.get("intent", {}).get("name"), "like")
+        kind = KINDS.get(tracker.latest_message.get("intent", {}).get("name"), Feedback.LIKE)
         stars = None
-        if kind == "rating":
+        if kind is Feedback.RATING:
             stars = next((e["normalised"]["stars"] for e in context.entities(tracker, "rating")
                           if e.get("normalised")), None)
             if stars is None:
@@ -59,8 +61,11 @@ class ActionFeedback(Action):
             return []
         label = stored.get("label", item.label)
         language = context.language(tracker)
-        dispatcher.utter_message(text=replies.text(language, THANKS[kind], label=label, stars=stars or 0)
-                                 + ("" if stored else replies.text(language, "queued")))
+        thanks = replies.text(language, THANKS[kind], label=label, stars=stars or 0)
+        if stored:
+            dispatcher.utter_message(text=thanks)
+        else:  # kept in the outbox until a worker answers
+            dispatcher.utter_message(**replies.without_recommender(thanks + replies.text(language, "queued"), language))
         return context.slot_changes(tracker, last_item={"id": stored.get("id", item.reference), "title": label})
 
 
@@ -86,7 +91,8 @@ class ActionNotePreference(Action):
             events += self._genre_events(tracker, genres, negative)
             noted += genres
         for title in titles:
-            stored = await record(dispatcher, tracker, "dislike" if negative else "like", title, event="said")
+            stored = await record(dispatcher, tracker, Feedback.DISLIKE if negative else Feedback.LIKE, title,
+                                  event="said")
             if stored is not None:
                 noted.append(stored.get("label", title))
         if not noted:
@@ -129,7 +135,10 @@ class ActionForgetMe(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[EventType]:
         answer = await calls.forget(tracker.sender_id)
-        say(dispatcher, tracker, "forgotten_later" if answer is None else "forgotten")
+        if answer is None:
+            say_without_recommender(dispatcher, tracker, "forgotten_later")
+        else:
+            say(dispatcher, tracker, "forgotten")
         return [Restarted()]
 
 
@@ -146,7 +155,7 @@ class ValidateTasteForm(FormValidationAction):
         genres, titles = context.values(tracker, "genre"), context.values(tracker, "title")
         if genres:
             return {"taste": genres[0], **context.noted_genres(tracker, genres)}
-        if titles and await record(dispatcher, tracker, "like", titles[0], event="said") is not None:
+        if titles and await record(dispatcher, tracker, Feedback.LIKE, titles[0], event="said") is not None:
             return {"taste": titles[0]}
         say(dispatcher, tracker, "no_taste_caught")
         return {"taste": None}

@@ -37,13 +37,19 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, **values: 
     dispatcher.utter_message(text=replies.text(context.language(tracker), key, **values))
 
 
+def say_without_recommender(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, **values: Any) -> None:
+    """One line said because no recommender answered (marked so in the reply data)."""
+    language = context.language(tracker)
+    dispatcher.utter_message(**replies.without_recommender(replies.text(language, key, **values), language))
+
+
 def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
     """The fallback when no worker answers: say so in one line, then popular picks."""
     shown = {item["id"] for item in tracker.get_slot("last_list") or []}
     items = calls.popular(PAGE, exclude=shown)
     metrics.FALLBACKS.labels("popular" if items else "try_again").inc()
     if not items:
-        say(dispatcher, tracker, "try_again")
+        say_without_recommender(dispatcher, tracker, "try_again")
         return []
     show_list(dispatcher, tracker, replies.text(context.language(tracker), "popular_instead"), items, fallback=True)
     return context.slot_changes(tracker, last_list=replies.remembered(items), last_item=None)
@@ -186,7 +192,7 @@ async def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: s
         dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
     except ServiceUnavailable:
         metrics.FALLBACKS.labels("try_again").inc()
-        say(dispatcher, tracker, "try_again")
+        say_without_recommender(dispatcher, tracker, "try_again")
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
     return None

@@ -178,6 +178,13 @@ def rich(kind: str, header: str, items: list[dict], footer: str = "", numbered: 
                   for position, (item, line) in enumerate(zip(items, lines), start=1)]}}}
 
 
+def without_recommender(body: str, language: str | None = EN) -> dict:
+    """`utter_message` arguments for a text said because no recommender answered, marked as a
+    fallback in the reply data (what channels and benchmarks read, never the wording)."""
+    return {"text": body, "json_message": {"chatrec": {"kind": "text", "text": body, "language": language or EN,
+                                                       "fallback": True}}}
+
+
 def remembered(items: list[dict]) -> list[dict]:
     """What the slots keep of a list: ids and titles (for "the second one")."""
     return [{"id": item["id"], "title": item["label"]} for item in items]

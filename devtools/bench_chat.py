@@ -60,7 +60,6 @@ REALISTIC = ["hi", "recommend me a comedy", "from the 90s", "show me more", "why
              "the second one: 4 out of 5", "what is Fargo about?", "Fargo or Heat, which is better?",
              "start over", "a thriller from the 80s", "more", "why the first one?", "I love westerns",
              "recommend a western", "something like Toy Story", "I like the second one", "thanks"]
-FALLBACK_TEXT = "My recommender is not answering right now"  # actions/replies.py UNAVAILABLE
 WARMUP_TURNS = 3
 
 
@@ -81,7 +80,8 @@ async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: l
                 elif not body:
                     silent.append(text)  # the bot chose not to answer (no error)
                 else:
-                    fell_back = any(FALLBACK_TEXT in (reply.get("text") or "") for reply in body)
+                    fell_back = any(((reply.get("custom") or {}).get("chatrec") or {}).get("fallback")
+                                    for reply in body)
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
             errors.append(repr(error))
         latencies.append((time.perf_counter() - started) * 1000)
@@ -266,6 +266,12 @@ def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int,
            "CHATREC_RETRAIN_AFTER": "1000000", **env}
     stack = Stack(env, logs=folder / "logs", actions_port=free_port())
     stop = threading.Event()
+
+    def supervise() -> None:  # what the launcher does while it serves
+        while not stop.wait(1.0):
+            stack.restart_dead()
+
+    supervisor = threading.Thread(target=supervise, daemon=True)
     try:
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
@@ -276,23 +282,31 @@ def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int,
         stack.start_server(rasa_models(), port, endpoints, secrets)
         stack.wait_ready(port)
         before = fallbacks_so_far(stack.metrics_port(0))
+        supervisor.start()
+        killed: list[float] = []
+        victim = stack.worker.process.pid
 
-        def supervise() -> None:  # what the launcher does while it serves
-            while not stop.wait(1.0):
-                stack.restart_dead()
+        def kill() -> None:
+            killed.append(time.perf_counter())
+            kill_tree(victim)
 
-        threading.Thread(target=supervise, daemon=True).start()
         if kill_after is not None:
-            threading.Timer(kill_after, kill_tree, args=(stack.worker.process.pid,)).start()
+            killer = threading.Timer(kill_after, kill)
+            killer.start()
         started = time.perf_counter()
         rows, errors = asyncio.run(_realistic_load(port, users, turns, f"bench:{folder.name}"))
         seconds = time.perf_counter() - started
+        if kill_after is not None:
+            killer.cancel()
         result = _summary(rows, errors)
-        result.update(throughput=len(rows) / seconds, fallbacks=fallbacks_so_far(stack.metrics_port(0)) - before,
+        result["worker killed at s"] = round(killed[0] - started, 1) if killed else None
+        result.update(throughput=len(rows) / seconds, seconds=seconds, fallbacks=fallbacks_so_far(stack.metrics_port(0)) - before,
                       feedback_rows=feedback_rows(database, f"bench:{folder.name}"))
         return result
     finally:
         stop.set()
+        if supervisor.is_alive():
+            supervisor.join()  # no restart races the stop
         stack.stop()
 
 
@@ -316,7 +330,9 @@ def bench_production(folder: Path, users: int, turns: int, kill_after: float) ->
 
 def production_report(results: dict[str, dict], users: int, turns: int) -> str:
     rows = [[name, r["messages"], f"{r['throughput']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}",
-             f"{r['fallbacks']:.0f}", r["errors"], r["feedback_rows"]] for name, r in results.items()]
+             f"{r['fallbacks']:.0f}", r["errors"], r["feedback_rows"],
+             "" if r["worker killed at s"] is None else f"{r['worker killed at s']:g} s of {r['seconds']:.0f} s"]
+            for name, r in results.items()]
     return (f"Machine: {machine()}. One run of `make bench-chat-production`: each stack started as "
             f"`make serve` starts it, then {users} people x {turns} turns of the realistic script at once, from "
             "the first \"Ready\" (no warm-up). Embedded default: filesystem broker, SQLite stores, one Rasa "
@@ -329,7 +345,7 @@ def production_report(results: dict[str, dict], users: int, turns: int) -> str:
             "rows*: the script's like / seen / not-for-me / rating turns stored (5 per 20 turns; each person's "
             "events are stored once by their event ids).\n\n"
             + tabulate(rows, headers=["stack", "messages", "messages/s", "p50 ms", "p95 ms", "fallbacks", "errors",
-                                      "feedback rows"], tablefmt="github") + "\n")
+                                      "feedback rows", "worker killed"], tablefmt="github") + "\n")
 
 
 def bench_retrain(folder: Path, users: int, turns: int) -> dict:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from chatrec.contracts import Meaning, stars_meaning
 from recommender.data import load_dataset
 from recommender.domain.catalog import Dataset, Item, plural
 from recommender.domain.constraints import Constraints, Taste
@@ -31,7 +32,6 @@ from recommender.serving.explanations import Reason, reasons_for
 from recommender.serving.profile import Profile
 from recommender.storage import artifacts
 
-LIKE_THRESHOLD = 4.0  # a rating at or above this counts as "liked"
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
 BETTER_RATED_MIN_RATINGS = 10  # "better rated" counts only items this many people rated
 SAME_GENRE_NOT_NEAREST = 20  # "same genre but different": not among a pivot's nearest items in the model
@@ -175,7 +175,7 @@ class Recommender:
             history = self._history[self.dataset.user_index(user.user)]
             leave_out += inter.items[history].tolist()
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
-                      if inter.ratings[r] >= LIKE_THRESHOLD]
+                      if stars_meaning(float(inter.ratings[r])) is Meaning.LIKED]
         how = {i: f"rating:{r:g}" for i, r in liked}
         said = [self._index(ref) for ref in user.liked]
         ways = list(user.liked_how) + ["said"] * (len(said) - len(user.liked_how))

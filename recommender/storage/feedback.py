@@ -29,7 +29,7 @@ from typing import Sequence
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String,
+from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String,
                         UniqueConstraint, create_engine, delete, func, select, text)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -37,13 +37,14 @@ from sqlalchemy.event import listens_for
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, declarative_base
 
+from chatrec.contracts import Feedback, Meaning, meaning
 from recommender.domain.constraints import Taste
 from recommender.domain.errors import InvalidRequest, RecommenderError
 
 Base = declarative_base()
 
-KINDS = ("like", "dislike", "seen", "rating", "shown")
-EXPLICIT = ("like", "dislike", "seen", "rating")  # what a person said; "shown" is an impression
+KINDS = tuple(kind.value for kind in Feedback)
+EXPLICIT = tuple(kind.value for kind in Feedback if kind is not Feedback.SHOWN)  # what a person said
 TOMBSTONE_DAYS = 30  # longer than any write can wait (outbox, broker redelivery)
 
 
@@ -82,6 +83,7 @@ class Event(Base):
     kind = Column(String(16), nullable=False)
     item_id = Column(String(64), nullable=False)
     rating = Column(Float)
+    said_in_words = Column(Boolean, nullable=False, default=False)  # else a button (or a rating)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
@@ -164,15 +166,18 @@ class FeedbackStore:
 
     # ---- writes ------------------------------------------------------------
     def record(self, identity: str, kind: str, item_id: str, client_event_id: str,
-               rating: float | None = None, at: datetime | None = None, made_at: float | None = None) -> bool:
+               rating: float | None = None, at: datetime | None = None, made_at: float | None = None,
+               said_in_words: bool = False) -> bool:
         """Store one event; False when this client event id was stored before."""
-        return self.record_many(identity, [(kind, item_id, client_event_id, rating)], at, made_at) == 1
+        return self.record_many(identity, [(kind, item_id, client_event_id, rating)], at, made_at,
+                                said_in_words) == 1
 
     def record_many(self, identity: str, events: Sequence[tuple[str, str, str, float | None]],
-                    at: datetime | None = None, made_at: float | None = None) -> int:
+                    at: datetime | None = None, made_at: float | None = None, said_in_words: bool = False) -> int:
         """Store (kind, item id, client event id, rating) events of one person in one
         transaction; returns how many were new. `made_at` (unix seconds): when the person
-        did it; raises ForgottenPerson if they asked to be forgotten after that."""
+        did it; raises ForgottenPerson if they asked to be forgotten after that. `said_in_words`:
+        the person wrote it (quoted back that way in reasons), not pressed a button."""
         for kind, item_id, client_event_id, rating in events:
             _check(identity, kind, item_id, client_event_id, rating)
         stored = 0
@@ -191,7 +196,8 @@ class FeedbackStore:
                 try:
                     with session.begin_nested():
                         session.add(Event(user_id=user.id, client_event_id=client_event_id, kind=kind,
-                                          item_id=item_id, rating=rating, created_at=at or utcnow()))
+                                          item_id=item_id, rating=rating, said_in_words=said_in_words,
+                                          created_at=at or utcnow()))
                     stored += 1
                 except IntegrityError:  # the same event stored concurrently
                     continue
@@ -231,12 +237,12 @@ class FeedbackStore:
             if user is None:
                 return UserFeedback(None)
             events = session.scalars(select(Event).where(Event.user_id == user.id).order_by(Event.id)).all()
-            groups: dict[str, list[str]] = {"liked": [], "disliked": [], "seen": [], "shown": []}
+            groups: dict[str, list[str]] = {m.value: [] for m in Meaning}
             how: dict[str, str] = {}  # the latest way each liked item was liked
             for event in events:
-                meaning = _meaning(event)
-                groups[meaning].append(event.item_id)
-                if meaning == "liked":
+                said = meaning(event.kind, event.rating)
+                groups[said.value].append(event.item_id)
+                if said is Meaning.LIKED:
                     how[event.item_id] = _how(event)
             grouped = {k: tuple(dict.fromkeys(v)) for k, v in groups.items()}
             return UserFeedback(user.recommender_id, **grouped,
@@ -305,14 +311,8 @@ def _write_locking(url: str) -> Engine:
 
 
 def _how(event: Event) -> str:
-    """How a like was given: a rating, words ("<message>:said:<item>", actions/feedback.py), or 👍."""
-    if event.kind == "rating":
+    """How a like was given: a rating, words, or 👍."""
+    if event.kind == Feedback.RATING.value:
         return f"rating:{event.rating:g}"
-    return "said" if ":said:" in event.client_event_id else "button"  # the item part may hold ":"
+    return "said" if event.said_in_words else "button"
 
-
-def _meaning(event: Event) -> str:
-    """like / rating >= 4 -> liked; dislike / rating <= 2 -> disliked; seen / rating 3 -> seen."""
-    if event.kind == "rating":
-        return "liked" if event.rating >= 4 else "disliked" if event.rating <= 2 else "seen"
-    return {"like": "liked", "dislike": "disliked", "seen": "seen", "shown": "shown"}[event.kind]

@@ -296,9 +296,10 @@ def explain(identity: str, item: str, constraints: dict | None = None, genres: l
 @app.task(name="chatrec.record_feedback", **WRITES)
 @answers
 def record_feedback(identity: str, kind: str, item: str, client_event_id: str,
-                    rating: float | None = None, made_at: float | None = None) -> dict:
+                    rating: float | None = None, made_at: float | None = None, said_in_words: bool = False) -> dict:
     found = served.recommender().find_item(item)
-    stored = served.store().record(identity, kind, found.id, client_event_id, rating, made_at=made_at)
+    stored = served.store().record(identity, kind, found.id, client_event_id, rating, made_at=made_at,
+                                   said_in_words=said_in_words)
     if stored and learning.Learning(served.store()).claim_request(settings.current().retrain_after):
         log.info("%d new feedback events: retrain queued", settings.current().retrain_after)
         retrain.delay()

@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from chatrec.contracts import TRAINS_AS_POSITIVE, meaning
 from recommender.domain.catalog import Dataset, Interactions, User
 from recommender.evaluation.metrics import evaluate, random_split, to_matrix
 from recommender.model.hybrid import ModelParams, default_threads
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 GATE_METRIC = "ndcg@5"
 GATE_TOLERANCE = 0.005
 DEFAULT_SPLIT = {"kind": "random", "seed": 42, "test_fraction": 0.2}  # models saved before splits were recorded
-POSITIVE_RATING = 3.0  # feedback ratings at or above this train as positives, like dataset ratings
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,9 @@ def reference_metric(dataset: Dataset, split: dict) -> float | None:
 
 
 def with_feedback(dataset: Dataset, rows: list[TrainingRow]) -> Dataset:
-    """The dataset plus one user per chat user and their positive feedback
-    (likes, "seen", ratings of 3+); dislikes and impressions are not positives."""
-    positives = [r for r in rows if r.item_id in dataset.catalog and (
-        r.kind in ("like", "seen") or (r.kind == "rating" and r.rating >= POSITIVE_RATING))]
+    """The dataset plus one user per chat user and their positive feedback (chatrec/contracts.py
+    TRAINS_AS_POSITIVE: likes and "seen", ratings of 3 to 5); dislikes and impressions are not."""
+    positives = [r for r in rows if r.item_id in dataset.catalog and meaning(r.kind, r.rating) in TRAINS_AS_POSITIVE]
     chat_ids = list(dict.fromkeys(r.recommender_id for r in positives))
     users = dataset.users + [User(uid) for uid in chat_ids]
     row_of = {uid: len(dataset.users) + i for i, uid in enumerate(chat_ids)}

@@ -247,8 +247,9 @@ def test_worker_down_falls_back_at_once_and_keeps_feedback(chat: Chat) -> None:
         assert replies.UNAVAILABLE in texts(reply)
         fallback = shown_ids(reply)
         assert len(fallback) == 5
-        queued = texts(chat.say(sender, replies.payload("feedback_positive", fallback[0])))
-        assert "as soon as it is back" in queued
+        assert structured(reply)[0]["fallback"], "the reply data says so, whatever the wording"
+        queued = chat.say(sender, replies.payload("feedback_positive", fallback[0]))
+        assert "as soon as it is back" in texts(queued) and structured(queued, "text")[0]["fallback"]
         assert metric(actions_metrics, 'chatrec_fallbacks_total{reason="popular"}') == fallbacks + 1
     finally:
         chat.stack.start_interactive_worker()

@@ -215,3 +215,13 @@ def test_errors_survive_pickling_for_worker_processes(recommender):
     copy = pickle.loads(pickle.dumps(error.value))
     assert str(copy) == str(error.value) and copy.reference == error.value.reference
     assert [i.id for i in copy.suggestions] == [i.id for i in error.value.suggestions]
+
+
+def test_a_rating_of_3_in_a_users_history_is_not_a_like(recommender, movielens):
+    user = movielens.users[0].id
+    profile = recommender._profile(user)
+    inter = movielens.interactions
+    rows = inter.users == movielens.user_index(user)
+    stars = {int(item): float(rating) for item, rating in zip(inter.items[rows], inter.ratings[rows])}
+    assert {item for item, _ in profile.liked} == {item for item, s in stars.items() if s >= 4}
+    assert any(s == 3 for s in stars.values()), "this user rated something 3"

@@ -17,7 +17,7 @@ def test_migrations_create_the_schema_and_are_repeatable(store):
     tables = set(inspect(store.engine).get_table_names())
     assert {"chat_users", "feedback_events", "learning_state", "forgotten", "alembic_version"} <= tables
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_events_are_grouped_by_meaning(store):
@@ -35,6 +35,36 @@ def test_events_are_grouped_by_meaning(store):
     assert feedback.disliked == ("100", "172")
     assert feedback.seen == ("1", "181")
     assert feedback.shown == ("7",)
+
+
+def test_how_a_like_was_given_is_a_stored_field(store):
+    user = "telegram:43"
+    store.record(user, "like", "50", "m1:like:50")  # 👍
+    store.record(user, "like", "100", "m2:said:any id", said_in_words=True)
+    store.record(user, "rating", "127", "m3:rating:127", rating=5)
+    store.record(user, "like", "1", "m4:said:but a button")  # the event id says nothing
+    assert store.feedback(user).liked_how == ("button", "said", "rating:5", "button")
+
+
+def test_the_migration_reads_how_older_likes_were_given_from_their_event_ids(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    from recommender.storage.feedback import MIGRATIONS
+
+    old = FeedbackStore(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with old.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")  # the schema before the column
+        connection.execute(text("INSERT INTO chat_users (id, identity, created_at) VALUES (1, 'telegram:9', "
+                                "CURRENT_TIMESTAMP)"))
+        connection.execute(text(
+            "INSERT INTO feedback_events (user_id, client_event_id, kind, item_id, created_at) VALUES "
+            "(1, 'a:said:50', 'like', '50', CURRENT_TIMESTAMP), (1, 'b:like:100', 'like', '100', CURRENT_TIMESTAMP)"))
+    old.migrate()
+    assert old.feedback("telegram:9").liked_how == ("said", "button")
 
 
 def test_a_repeated_client_event_id_is_stored_once(store):

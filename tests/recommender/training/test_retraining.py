@@ -69,6 +69,13 @@ def test_with_feedback_keeps_only_positive_feedback(movielens, store):
     assert extra == {(a, "50"), (a, "100"), (b, "50")}
 
 
+def test_a_rating_of_3_trains_as_a_positive_and_2_does_not(movielens, store):
+    store.record("c", "rating", "50", "1", rating=3)  # "seen": watched, neither liked nor disliked
+    store.record("c", "rating", "100", "2", rating=2)
+    merged = retraining.with_feedback(movielens, store.training_rows())
+    assert [merged.catalog.items[i].id for i in merged.interactions.items[len(movielens.interactions):]] == ["50"]
+
+
 def test_a_damaged_candidate_is_not_promoted(models, movielens, store):
     folder, first = models
     store.record("telegram:9", "like", "50", "x")
