@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain bench-chat-production test test-fast check-deploy train train-nlu eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain bench-chat-production test test-fast check-deploy train eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -81,9 +81,6 @@ retrain: setup         ## retrain on MovieLens + stored feedback; promoted only 
 
 rollback: setup        ## serve the previous model version again
 	$(PY) -m chatrec rollback
-
-train-nlu: setup       ## fine-tune the BERT intent/entity component on bot/data -> models/nlu/
-	$(PY) -m rasa train nlu --config bot/config.yml --nlu bot/data --out models/nlu
 
 eval-nlu: setup        ## BERT vs DIET: held-out + 5-fold CV, latency, size -> docs/benchmarks.md
 	$(PY) -m bot.evaluate_nlu

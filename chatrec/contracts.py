@@ -49,3 +49,20 @@ def meaning(kind: str, stars: float | None = None) -> Meaning:
         return stars_meaning(stars if stars is not None else 0.0)
     return {Feedback.LIKE: Meaning.LIKED, Feedback.DISLIKE: Meaning.DISLIKED, Feedback.SEEN: Meaning.SEEN,
             Feedback.SHOWN: Meaning.SHOWN}[Feedback(kind)]
+
+
+class ErrorCode(str, Enum):
+    """Why the recommender did not answer a task, as the worker tells the caller
+    (recommender/tasks/worker.py `answers`, recommender/tasks/client.py)."""
+
+    # the person's request cannot be answered: say why, retrying will not help
+    INVALID_REQUEST = "invalid_request"
+    NOTHING_TO_GO_ON = "nothing_to_go_on"
+    UNKNOWN_USER = "unknown_user"
+    UNKNOWN_ITEM = "unknown_item"
+    FORGOTTEN = "forgotten"  # a write made before the person asked to be forgotten
+    # an outage: nothing wrong with the request, try later (fall back, keep writes)
+    MODEL_UNAVAILABLE = "model_unavailable"
+
+
+OUTAGES = frozenset({ErrorCode.MODEL_UNAVAILABLE})

@@ -17,8 +17,14 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{cpu}, {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, no GPU; "
+    return (f"{cpu}, {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, {gpus()}; "
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def gpus() -> str:
+    """"no GPU", or how many NVIDIA GPUs the driver shows."""
+    found = sorted(Path("/proc/driver/nvidia/gpus").glob("*")) if Path("/proc/driver/nvidia/gpus").is_dir() else []
+    return f"{len(found)} NVIDIA GPU{'s' if len(found) > 1 else ''}" if found else "no GPU"
 
 
 def write_section(path: Path, key: str, title: str, text: str) -> None:

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, declarative_base
 
 from chatrec.contracts import Feedback, Meaning, meaning
 from recommender.domain.constraints import Taste
-from recommender.domain.errors import InvalidRequest, RecommenderError
+from recommender.domain.errors import ForgottenPerson, InvalidRequest
 
 Base = declarative_base()
 
@@ -48,8 +48,6 @@ EXPLICIT = tuple(kind.value for kind in Feedback if kind is not Feedback.SHOWN) 
 TOMBSTONE_DAYS = 30  # longer than any write can wait (outbox, broker redelivery)
 
 
-class ForgottenPerson(RecommenderError):
-    """A write made before the person asked to be forgotten: refused."""
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -32,9 +32,9 @@ from celery.result import AsyncResult
 from kombu.exceptions import KombuError
 from redis.exceptions import RedisError
 
+from chatrec.contracts import OUTAGES, ErrorCode
 from recommender.domain.catalog import Item
-from recommender.domain.errors import (InvalidRequest, NothingToGoOn, RecommenderError, UnknownItem,
-                                       UnknownUser)
+from recommender.domain.errors import REFUSALS, Outage, RecommenderError, UnknownItem
 from recommender.tasks import heartbeat, metrics
 from recommender.tasks.config import INTERACTIVE, configuration
 
@@ -43,13 +43,13 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 5.0
 TASKS = frozenset({"recommend", "similar", "details", "compare", "explain", "record_feedback",
                    "forget_user", "export_user"})
-_ERRORS = {"InvalidRequest": InvalidRequest, "NothingToGoOn": NothingToGoOn, "UnknownUser": UnknownUser}
 HEARTBEAT_CACHE_SECONDS = 0.25
 LOST_WORKER_CHECK_SECONDS = 0.5  # how often a waiting call looks for a worker that died
 
 
-class ServiceUnavailable(RecommenderError):
-    """The broker or the workers cannot be reached right now."""
+class ServiceUnavailable(Outage):
+    """The broker or the workers cannot be reached right now, or no model is served: an outage,
+    not a refusal (callers catch it apart from RecommenderError)."""
 
 
 _app: Celery | None = None
@@ -192,11 +192,12 @@ def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -
         log.error("recommender task %s ended %s: %r", task, result.state, answer)
         raise ServiceUnavailable(f"The recommender could not run {task} ({result.state}).")
     if not answer.get("ok"):
-        if answer.get("error") == "unknown_item":
-            suggestions = [Item(s["id"], s["title"], s["year"]) for s in answer.get("suggestions", [])]
-            raise UnknownItem(answer["reference"], suggestions)
-        if answer.get("error") == "ModelUnavailable":
+        code = ErrorCode(answer.get("error"))
+        if code in OUTAGES:
             log.error("recommender task %s: %s", task, answer.get("message"))
             raise ServiceUnavailable(answer.get("message", "No model is served."))
-        raise _ERRORS.get(answer.get("error"), RecommenderError)(answer.get("message", "failed"))
+        if code is ErrorCode.UNKNOWN_ITEM:
+            suggestions = [Item(s["id"], s["title"], s["year"]) for s in answer.get("suggestions", [])]
+            raise UnknownItem(answer["reference"], suggestions)
+        raise REFUSALS[code](answer.get("message", "failed"))
     return answer

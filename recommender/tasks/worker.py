@@ -39,10 +39,10 @@ from chatrec import settings
 from chatrec.processes import LEARNING_NICE
 from recommender.domain.catalog import Item
 from recommender.domain.constraints import Constraints, Taste
-from recommender.domain.errors import ModelUnavailable, RecommenderError, UnknownItem
+from recommender.domain.errors import ForgottenPerson, ModelUnavailable, Outage, RecommenderError, UnknownItem
 from recommender.serving.service import Recommendations, Recommender, load_recommender
 from recommender.storage import artifacts
-from recommender.storage.feedback import FeedbackStore, ForgottenPerson
+from recommender.storage.feedback import FeedbackStore
 from recommender.tasks import heartbeat, metrics
 from recommender.tasks.config import INTERACTIVE, LEARNING, configuration
 from recommender.training import learning
@@ -212,16 +212,17 @@ def _task_ended(task_id: str = "", task: Any = None, **_: Any) -> None:
 
 
 def answers(task: Callable[..., dict]) -> Callable[..., dict]:
-    """Turn a RecommenderError into an error payload the caller can show."""
+    """Turn a refusal or an outage into an error payload: its code (chatrec/contracts.py ErrorCode)
+    and a message the caller can show."""
     @functools.wraps(task)
     def wrapper(*args: Any, **kwargs: Any) -> dict:
         try:
             return {"ok": True, **task(*args, **kwargs), "model": served.version}
         except UnknownItem as error:
-            return {"ok": False, "error": "unknown_item", "message": str(error),
+            return {"ok": False, "error": error.code.value, "message": str(error),
                     "reference": error.reference, "suggestions": [_item(i) for i in error.suggestions]}
-        except RecommenderError as error:
-            return {"ok": False, "error": type(error).__name__, "message": str(error)}
+        except (RecommenderError, Outage) as error:
+            return {"ok": False, "error": error.code.value, "message": str(error)}
     return wrapper
 
 

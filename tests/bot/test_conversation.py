@@ -14,7 +14,7 @@ import sqlalchemy
 from actions import replies
 from recommender.domain.catalog import Dataset
 from recommender.storage.feedback import FeedbackStore
-from tests.chat import Chat, metric, shown_ids, structured, texts
+from tests.chat import Chat, metric, metrics_page, shown_ids, structured, texts
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

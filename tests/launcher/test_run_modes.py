@@ -20,6 +20,7 @@ import termios
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -156,5 +157,27 @@ def test_no_process_outlives_the_serve_launcher(tmp_path, rasa_model, movielens,
         else:
             os.killpg(terminal.process.pid, signal.SIGINT)  # Ctrl-C: SIGINT to the whole foreground group
         _stops_everything(terminal, started)
+    finally:
+        terminal.close()
+
+
+def test_the_serve_launcher_starts_again_a_process_that_died(tmp_path, rasa_model, movielens):
+    terminal = _stack("serve", tmp_path, rasa_model, movielens)
+    try:
+        terminal.wait_for(r"Rasa is listening on http://127.0.0.1:\d+ ")
+        port = re.search(r"Rasa is listening on http://127.0.0.1:(\d+) ", terminal.printed).group(1)
+        (worker,) = [child.pid for child in psutil.Process(terminal.process.pid).children()
+                     if "interactive" in child.cmdline()]
+        for pid in [worker, *(child.pid for child in psutil.Process(worker).children(recursive=True))]:
+            os.kill(pid, signal.SIGKILL)  # the interactive worker, lost outright
+        terminal.wait_for(r"interactive worker 1 \(exit -9\) exited; started it again")
+        deadline = time.monotonic() + 120
+        while True:  # a recommendation again, from the worker started anew
+            answer = requests.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", timeout=60,
+                                   json={"sender": "test:again", "message": "recommend a comedy"}).json()
+            if any(not data["fallback"] for data in structured(answer)):
+                break
+            assert time.monotonic() < deadline, "no recommendation from the restarted worker"
+            time.sleep(1)
     finally:
         terminal.close()

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 
-from recommender.domain.errors import InvalidRequest
-from recommender.storage.feedback import TOMBSTONE_DAYS, FeedbackStore, ForgottenPerson, digest
+from recommender.domain.errors import ForgottenPerson, InvalidRequest
+from recommender.storage.feedback import TOMBSTONE_DAYS, FeedbackStore, digest
 
 
 def test_migrations_create_the_schema_and_are_repeatable(store):
