@@ -342,8 +342,10 @@ def production_report(results: dict[str, dict], users: int, turns: int) -> str:
             "run the first interactive worker (all its processes) gets SIGKILL during the load; the launcher's "
             "supervision starts it again. *fallbacks*: answers the action server gave without the recommender "
             "(popular picks, \"try again\", feedback kept for later), from its Prometheus counter; *feedback "
-            "rows*: the script's like / seen / not-for-me / rating turns stored (5 per 20 turns; each person's "
-            "events are stored once by their event ids).\n\n"
+            "rows*: the script's like / seen / not-for-me / rating turns stored, by their event ids (the script "
+            "has 5 per 20 turns; its last \"I like the second one\" follows a list of one film and is answered "
+            "with \"which one do you mean?\", so 4 per person are stored): the same count with and without the "
+            "kill means no feedback was lost or stored twice.\n\n"
             + tabulate(rows, headers=["stack", "messages", "messages/s", "p50 ms", "p95 ms", "fallbacks", "errors",
                                       "feedback rows", "worker killed"], tablefmt="github") + "\n")
 
