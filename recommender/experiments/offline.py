@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from tabulate import tabulate
 
+from chatrec.contracts import LIKED_FROM_STARS
 from recommender.domain.catalog import Dataset, Interactions
 from recommender.domain.constraints import Taste
 from recommender.evaluation.baselines import ALS, EASE, ItemKNN, Popularity
@@ -25,7 +26,7 @@ from recommender.evaluation.metrics import (evaluate, ndcg_at_k, precision_at_k,
                                             user_split)
 from recommender.model.features import FeatureConfig
 from recommender.model.hybrid import ModelParams
-from recommender.serving.service import LIKE_THRESHOLD, Recommender
+from recommender.serving.service import Recommender
 from recommender.training.fit import fit_hybrid, matrices
 from recommender.training.tuning import SearchSpace, hybrid_features, tune_baseline, tune_lightfm
 
@@ -75,7 +76,7 @@ def cold_start(dataset: Dataset, params: ModelParams, seed: int, threads: int) -
     users = 0
     for user in np.unique(held.users):
         mine = held.subset(held.users == user)
-        liked = mine.items[mine.ratings >= LIKE_THRESHOLD]
+        liked = mine.items[mine.ratings >= LIKED_FROM_STARS]
         if len(liked) < COLD_START_LIKED + 1:
             continue
         given = rng.choice(liked, COLD_START_LIKED, replace=False)

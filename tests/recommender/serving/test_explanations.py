@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from chatrec.contracts import LIKED_FROM_STARS
 from recommender.domain.constraints import Constraints, Taste
-from recommender.serving.service import LIKE_THRESHOLD
 
 USER = "196"
 
@@ -76,7 +76,7 @@ def check_reason(reason, recommender, movielens, item_id, liked: dict[str, float
 
 
 def test_known_user_reasons_are_all_true(recommender, movielens):
-    liked = {i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKE_THRESHOLD}
+    liked = {i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKED_FROM_STARS}
     for rec in recommender.recommend(USER, k=5).items:
         explanation = recommender.explain(USER, rec.item.id)
         assert explanation.item.id == rec.item.id
@@ -99,7 +99,7 @@ def test_requested_features_are_cited(recommender, movielens):
     explanation = recommender.explain(USER, top.id, wanted)
     request = next(r for r in explanation.reasons if r.kind == "matches_request")
     assert request.evidence == {"genres": ["Comedy"], "year": top.year}
-    liked = {i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKE_THRESHOLD}
+    liked = {i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKED_FROM_STARS}
     for reason in explanation.reasons:
         check_reason(reason, recommender, movielens, top.id, liked,
                      Constraints(genres=("Comedy",), year_from=1990, year_to=1999))
@@ -118,7 +118,7 @@ def test_new_user_reasons_cite_what_they_said(recommender, movielens):
 
 def test_a_session_like_is_cited_by_the_raters_it_shares(recommender, movielens):
     taste = Taste(user=USER, liked=("fargo",))
-    liked = {**{i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKE_THRESHOLD}, "100": None}
+    liked = {**{i: r for i, r in ratings_of(movielens, USER).items() if r >= LIKED_FROM_STARS}, "100": None}
     found = recommender.recommend(taste, k=3).items
     explanations = [recommender.explain(taste, rec.item.id) for rec in found]
     together = [r for e in explanations for r in e.reasons if r.kind == "rated_together"]
@@ -133,7 +133,7 @@ def test_an_item_nobody_close_rated_falls_back_to_checkable_facts(recommender, m
     # A user who liked nothing (all ratings below 4) and an obscure item.
     inter = movielens.interactions
     low = next(u.id for u in movielens.users
-               if inter.ratings[inter.users == movielens.user_index(u.id)].max() < LIKE_THRESHOLD)
+               if inter.ratings[inter.users == movielens.user_index(u.id)].max() < LIKED_FROM_STARS)
     obscure = movielens.catalog.items[int(np.argmin(recommender.rating_counts))]
     explanation = recommender.explain(low, obscure.id)
     assert explanation.reasons
@@ -147,7 +147,7 @@ def test_shared_features_are_checked_on_a_catalog_that_has_them(products_recomme
     seen = 0
     liked = {products.catalog.items[i].id: float(r) for i, r, u in
              zip(products.interactions.items, products.interactions.ratings, products.interactions.users)
-             if products.users[u].id == user and r >= LIKE_THRESHOLD}
+             if products.users[u].id == user and r >= LIKED_FROM_STARS}
     for item in products.catalog.items:
         for reason in products_recommender.explain(user, item.id).reasons:
             if reason.kind == "shared_feature":
@@ -168,11 +168,12 @@ def test_something_like_a_title_is_explained_by_its_closeness(recommender, movie
 
 
 def test_likes_are_quoted_as_they_were_given(recommender, store):
-    """A button rating, a 👍 and a title said in words, through the real feedback store
-    with the client event ids the bot's actions write ("<message>:<kind or said>:<item>")."""
+    """A button rating, a 👍 and a title said in words, through the real feedback store, as the
+    bot's actions record them (how a like was given is a field, not read from the event id)."""
     store.record("telegram:quote", "rating", "1", "m1:rating:1", rating=5)  # Toy Story, 5 stars
     store.record("telegram:quote", "like", "71", "m2:like:71")  # The Lion King, 👍
-    store.record("telegram:quote", "like", "95", "m3:said:aladdin: the movie")  # "I like Aladdin: the movie"
+    store.record("telegram:quote", "like", "95", "m3:said:aladdin: the movie",  # "I like Aladdin: the movie"
+                 said_in_words=True)
     taste = store.feedback("telegram:quote").taste()
     assert taste.liked_how == ("rating:5", "button", "said")
     quoted = {}
