@@ -8,5 +8,6 @@ also serves Prometheus metrics (recommender/tasks/metrics.py).
 
 from recommender.tasks import metrics as _metrics
 
-if _metrics.port_from_environment():
-    _metrics.serve(_metrics.port_from_environment())
+_port = _metrics.port_from_environment()
+if _port:
+    _metrics.serve(_port)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Set
 from concurrent.futures import ThreadPoolExecutor
 
 from actions import outbox
@@ -68,7 +69,7 @@ def vocabulary() -> dict:
     return artifacts.read_vocabulary(settings.current().dataset)
 
 
-def popular(k: int, exclude: set[str] = frozenset()) -> list[dict]:
+def popular(k: int, exclude: Set[str] = frozenset()) -> list[dict]:
     """Well-liked popular items from the served model's files, without a worker."""
     return [item for item in artifacts.read_popular(settings.current().dataset)
             if item["id"] not in exclude][:k]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
@@ -15,8 +16,8 @@ from actions.years import year_range
 from chatrec.language import HAN, Language
 from recommender.domain.titles import genre_key
 
-EMPTY_REQUEST = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None, "similar_to": [],
-                 "critiques": []}
+EMPTY_REQUEST: dict[str, Any] = {"genres": [], "exclude_genres": [], "year_from": None, "year_to": None,
+                                 "similar_to": [], "critiques": []}
 KEEP_WORDS = ("also", "too", "and", "as well", "plus", "both")
 CHINESE_KEEP_WORDS = ("也", "还要", "再加", "加上", "同时", "都要")
 CHINESE_BOUNDS = ("以后", "之后", "以来", "以前", "之前")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Any
 
 from recommender.domain.critiques import Critique
 from recommender.domain.errors import InvalidRequest
@@ -31,7 +32,7 @@ def _as_year(value: object, name: str) -> int | None:
     return year
 
 
-def _normalise(instance: object) -> None:
+def _normalise(instance: Any) -> None:
     for field in fields(instance):
         value = getattr(instance, field.name)
         if field.name.startswith("year"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +22,14 @@ from chatrec.contracts import LIKED_FROM_STARS
 from recommender.domain.catalog import Dataset, Interactions
 from recommender.domain.constraints import Taste
 from recommender.evaluation.baselines import ALS, EASE, ItemKNN, Popularity
-from recommender.evaluation.metrics import (evaluate, ndcg_at_k, precision_at_k, random_split, recall_at_k,
-                                            user_split)
+from recommender.evaluation.metrics import (
+    evaluate,
+    ndcg_at_k,
+    precision_at_k,
+    random_split,
+    recall_at_k,
+    user_split,
+)
 from recommender.model.features import FeatureConfig
 from recommender.model.hybrid import ModelParams
 from recommender.serving.service import Recommender
@@ -41,7 +47,8 @@ def compare_models(dataset: Dataset, train: Interactions, test: Interactions,
     """Tune every model on validation, fit on train, score on test."""
     fit_part, valid_part = random_split(train, 0.2, seed + 1)
     fit_m, valid_m, train_m, test_m = matrices(dataset, fit_part, valid_part, train, test)
-    results, chosen = {}, {}
+    results: dict[str, dict] = {}
+    chosen: dict[str, dict] = {}
 
     def record(name: str, scorer, params: dict, started: float) -> None:
         metrics = evaluate(scorer, train_m, test_m).metrics
@@ -58,9 +65,9 @@ def compare_models(dataset: Dataset, train: Interactions, test: Interactions,
     record("popularity", Popularity().fit(train_m).scores, {}, started)
     for name, factory, grid in (("item-knn", ItemKNN, space.knn), ("implicit-als", ALS, space.als),
                                 ("ease", EASE, space.ease)):
-        params, _ = tune_baseline(factory, grid, fit_m, valid_m)
+        grid_params, _ = tune_baseline(factory, grid, fit_m, valid_m)
         started = time.perf_counter()
-        record(name, factory(**params).fit(train_m).scores, params, started)
+        record(name, factory(**grid_params).fit(train_m).scores, grid_params, started)
     return results, chosen
 
 
@@ -72,7 +79,7 @@ def cold_start(dataset: Dataset, params: ModelParams, seed: int, threads: int) -
     popularity = np.bincount(others.items, minlength=len(dataset.catalog)).astype(float)
     ranking = np.argsort(-popularity, kind="stable")[:10 + COLD_START_LIKED]
     rng = np.random.default_rng(seed)
-    sums: Counter = Counter()
+    sums: dict[tuple[str, str], float] = defaultdict(float)
     users = 0
     for user in np.unique(held.users):
         mine = held.subset(held.users == user)

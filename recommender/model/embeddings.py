@@ -76,12 +76,11 @@ class Embeddings:
         embedding alone (item representations fixed), with a Gaussian prior centred on
         the trained vector (MAP). Pairs: each liked item above each rejected item and
         above `negatives` sampled items; each rejected item below the sampled items."""
-        liked, disliked = np.asarray(liked, dtype=int), np.asarray(disliked, dtype=int)
         if not (len(liked) or len(disliked)):
             return base.astype(np.float32)
         sampled = np.random.default_rng(seed).choice(len(self.item_biases), negatives, replace=False)
-        pairs = [(i, j) for i in liked for j in (*disliked, *sampled) if i != j]
-        pairs += [(j, d) for d in disliked for j in sampled if j != d]
+        pairs = [(int(i), int(j)) for i in liked for j in (*disliked, *sampled) if i != j]
+        pairs += [(int(j), int(d)) for d in disliked for j in sampled if j != d]
         better, worse = (np.array(side) for side in zip(*pairs))
         difference = self.item_vectors[better] - self.item_vectors[worse]  # (pairs, dims)
         bias = self.item_biases[better] - self.item_biases[worse]

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from alembic import command
 from alembic.config import Config
@@ -41,7 +41,7 @@ from chatrec.contracts import Feedback, Meaning, meaning
 from recommender.domain.constraints import Taste
 from recommender.domain.errors import ForgottenPerson, InvalidRequest
 
-Base = declarative_base()
+Base: Any = declarative_base()  # SQLAlchemy 1.4 builds it at run time
 
 KINDS = tuple(kind.value for kind in Feedback)
 EXPLICIT = tuple(kind.value for kind in Feedback if kind is not Feedback.SHOWN)  # what a person said
@@ -185,7 +185,7 @@ class FeedbackStore:
                 tombstone = session.get(Forgotten, digest(identity))
                 if tombstone is not None and made_at <= tombstone.forgotten_at:
                     raise ForgottenPerson("Not stored: this person asked to be forgotten afterwards.")
-            user = self._user(session, identity, create=True)
+            user = self._new_or_known_user(session, identity)
             for kind, item_id, client_event_id, rating in events:
                 exists = session.scalar(select(Event.id).where(
                     Event.user_id == user.id, Event.client_event_id == client_event_id))
@@ -209,7 +209,7 @@ class FeedbackStore:
             self._lock(session, identity)
             session.execute(delete(Forgotten).where(Forgotten.forgotten_at < now - TOMBSTONE_DAYS * 86400))
             self._tombstone(session, digest(identity), now)
-            user = self._user(session, identity, create=False)
+            user = self._user(session, identity)
             if user is None:
                 return 0
             events = session.execute(delete(Event).where(Event.user_id == user.id)).rowcount
@@ -231,7 +231,7 @@ class FeedbackStore:
     # ---- reads -------------------------------------------------------------
     def feedback(self, identity: str) -> UserFeedback:
         with Session(self.engine) as session:
-            user = self._user(session, identity, create=False)
+            user = self._user(session, identity)
             if user is None:
                 return UserFeedback(None)
             events = session.scalars(select(Event).where(Event.user_id == user.id).order_by(Event.id)).all()
@@ -249,7 +249,7 @@ class FeedbackStore:
     def export(self, identity: str) -> dict:
         """Everything stored about one person, as JSON-ready data."""
         with Session(self.engine) as session:
-            user = self._user(session, identity, create=False)
+            user = self._user(session, identity)
             if user is None:
                 return {"identity": identity, "stored": False, "events": []}
             events = session.scalars(select(Event).where(Event.user_id == user.id).order_by(Event.id)).all()
@@ -280,16 +280,21 @@ class FeedbackStore:
                 Event.id > event_id, Event.kind.in_(EXPLICIT))) or 0
 
     @staticmethod
-    def _user(session: Session, identity: str, create: bool) -> ChatUser | None:
-        user = session.scalar(select(ChatUser).where(ChatUser.identity == identity))
-        if user is None and create:
-            try:
-                with session.begin_nested():
-                    user = ChatUser(identity=identity, created_at=utcnow())
-                    session.add(user)
-            except IntegrityError:  # created concurrently
-                user = session.scalar(select(ChatUser).where(ChatUser.identity == identity))
-        return user
+    def _user(session: Session, identity: str) -> ChatUser | None:
+        return session.scalar(select(ChatUser).where(ChatUser.identity == identity))
+
+    @classmethod
+    def _new_or_known_user(cls, session: Session, identity: str) -> ChatUser:
+        user = cls._user(session, identity)
+        if user is not None:
+            return user
+        try:
+            with session.begin_nested():
+                user = ChatUser(identity=identity, created_at=utcnow())
+                session.add(user)
+            return user
+        except IntegrityError:  # created concurrently
+            return session.scalar(select(ChatUser).where(ChatUser.identity == identity))
 
 
 def _write_locking(url: str) -> Engine:
@@ -298,11 +303,11 @@ def _write_locking(url: str) -> Engine:
     engine = create_engine(url, future=True)
 
     @listens_for(engine, "connect")
-    def _connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection, _record) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy says BEGIN itself
 
     @listens_for(engine, "begin")
-    def _begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _begin(connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
