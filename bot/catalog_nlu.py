@@ -47,8 +47,10 @@ def catalog_nlu(dataset: Dataset) -> dict:
         natural = natural_title(item.title)
         if natural.lower() != item.title.lower():
             title_words[item.title].add(natural)
-    nlu = [{"synonym": genre, "examples": _examples(sorted(words))} for genre, words in sorted(genre_words.items())]
-    nlu += [{"synonym": title, "examples": _examples(sorted(words))} for title, words in sorted(title_words.items())]
+    nlu = [{"synonym": genre, "examples": _examples(sorted(words))}
+           for genre, words in sorted(genre_words.items())]
+    nlu += [{"synonym": title, "examples": _examples(sorted(words))}
+            for title, words in sorted(title_words.items())]
     nlu += catalog_examples(dataset, genre_words)
     return {"version": "3.1", "nlu": nlu}
 
@@ -78,7 +80,8 @@ def catalog_examples(dataset: Dataset, genre_words: dict[str, set[str]], titles:
     titles in the sentences people use, so that any catalog's names are recognised."""
     catalog = dataset.catalog
     noun, nouns = catalog.vocabulary()["item_noun"], catalog.vocabulary()["item_nouns"]
-    genres = sorted({_spoken(g) for g in catalog.genres} | {w for ws in genre_words.values() for w in ws if " " in w})
+    multi_word = {w for ws in genre_words.values() for w in ws if " " in w}
+    genres = sorted({_spoken(g) for g in catalog.genres} | multi_word)
     counts = np.bincount(dataset.interactions.items, minlength=len(catalog))
     popular = [natural_title(catalog.items[i].title) for i in np.argsort(-counts, kind="stable")[:titles]]
     chinese = catalog.translations.get("zh", {})
@@ -93,7 +96,8 @@ def catalog_examples(dataset: Dataset, genre_words: dict[str, set[str]], titles:
     requests += [f"any good [{genre}](genre) {noun} [newer than 2000](year)?" for genre in genres[::3]]
     requests += [f"something like [{title}](title)" for title in popular[::2]]
     details = [f"what is [{title}](title) about?" for title in popular[1::2]]
-    compare = [f"[{first}](title) or [{second}](title)?" for first, second in zip(popular[::4], popular[2::4])]
+    compare = [f"[{first}](title) or [{second}](title)?"
+               for first, second in zip(popular[::4], popular[2::4])]
     return [{"intent": "request_recommendation", "examples": _examples(requests)},
             {"intent": "ask_details", "examples": _examples(details)},
             {"intent": "compare_items", "examples": _examples(compare)}]
@@ -109,23 +113,27 @@ def catalog_domain(dataset: Dataset) -> dict:
     known = sorted(year for year in (item.year for item in catalog.items) if year)
     decade = known[len(known) // 2] // 10 * 10 if known else None
     chinese = catalog.translations.get("zh", {})
-    noun_zh, genre_zh = chinese.get("item_noun", words["item_noun"]), chinese.get("genres", {}).get(genre, genre)
-    values = {"item_noun": words["item_noun"], "item_nouns": words["item_nouns"], "genre_word": words["genre_word"],
-              "example_request": f"a {genre.lower()} {words['item_noun']}" + (f" from the {decade % 100:02d}s"
-                                                                                  if decade else ""),
+    noun_zh = chinese.get("item_noun", words["item_noun"])
+    genre_zh = chinese.get("genres", {}).get(genre, genre)
+    from_decade = f" from the {decade % 100:02d}s" if decade else ""
+    decade_zh = f"{decade % 100:02d}年代的" if decade else ""
+    values = {"item_noun": words["item_noun"], "item_nouns": words["item_nouns"],
+              "genre_word": words["genre_word"],
+              "example_request": f"a {genre.lower()} {words['item_noun']}" + from_decade,
               "example_title": natural_title(popular[0].title),
               "example_other": natural_title(popular[-1].title),
               # Chinese replies: the catalog's translations, else its own words
               "item_noun_zh": noun_zh, "genre_word_zh": chinese.get("genre_word", words["genre_word"]),
-              "example_request_zh": _chinese_phrase("推荐", f"{decade % 100:02d}年代的" if decade else "", genre_zh,
-                                                    noun_zh)}
-    return {"version": "3.1", "slots": {name: {"type": "text", "initial_value": value, "influence_conversation": False,
-                                               "mappings": [{"type": "custom"}]} for name, value in values.items()}}
+              "example_request_zh": _chinese_phrase("推荐", decade_zh, genre_zh, noun_zh)}
+    slots = {name: {"type": "text", "initial_value": value, "influence_conversation": False,
+                    "mappings": [{"type": "custom"}]} for name, value in values.items()}
+    return {"version": "3.1", "slots": slots}
 
 
 def write(dataset: Dataset, path: Path = OUTPUT, domain_path: Path = DOMAIN_OUTPUT) -> Path:
     """The catalog's NLU data and its domain slots, before `rasa train`."""
     header = "# Generated from the catalog by bot/catalog_nlu.py; do not edit or commit.\n"
     path.write_text(header + yaml.safe_dump(catalog_nlu(dataset), sort_keys=False, allow_unicode=True))
-    domain_path.write_text(header + yaml.safe_dump(catalog_domain(dataset), sort_keys=False, allow_unicode=True))
+    domain = yaml.safe_dump(catalog_domain(dataset), sort_keys=False, allow_unicode=True)
+    domain_path.write_text(header + domain)
     return path

@@ -214,7 +214,8 @@ def render(results: dict, held_out: dict[str, int], folds: int) -> str:
         for language, r in by_language.items():
             if language in held_out:
                 rows.append([name, language, f"{r['intent_accuracy']:.3f}", f"{r['intent_macro_f1']:.3f}",
-                             f"{r['entity_precision']:.3f}", f"{r['entity_recall']:.3f}", f"{r['entity_f1']:.3f}",
+                             f"{r['entity_precision']:.3f}", f"{r['entity_recall']:.3f}",
+                             f"{r['entity_f1']:.3f}",
                              f"{by_language['training_seconds']:.0f}", f"{by_language['model_mb']:.1f}",
                              f"{r['parse_p50_ms']:.1f}", f"{r['parse_p95_ms']:.1f}"])
     sizes = ", ".join(f"{language} {count}" for language, count in held_out.items())
@@ -222,13 +223,15 @@ def render(results: dict, held_out: dict[str, int], folds: int) -> str:
             "bot/data/nlu.yml, nlu_zh.yml and the catalog's generated examples, the English-only one on "
             "their English part:", "",
             tabulate(rows, headers=["pipeline", "held-out set", "intent acc", "intent macro-F1", "entity P",
-                                    "entity R", "entity F1", "train s", "model MB", "parse p50 ms", "parse p95 ms"],
+                                    "entity R", "entity F1", "train s", "model MB", "parse p50 ms",
+                                    "parse p95 ms"],
                      tablefmt="github")]
     if folds:
         cv = [[name, *(f"{r['cv'][k]:.3f}" for k in ("intent_accuracy", "intent_macro_f1", "entity_precision",
                                                      "entity_recall", "entity_f1"))]
               for name, r in results.items() if "cv" in r]
-        text += ["", f"{folds}-fold cross-validation over the training data (both languages; mean over folds):", "",
+        heading = f"{folds}-fold cross-validation over the training data (both languages; mean over folds):"
+        text += ["", heading, "",
                  tabulate(cv, headers=["pipeline", "intent acc", "intent macro-F1", "entity P", "entity R",
                                        "entity F1"], tablefmt="github")]
     return "\n".join(text)
@@ -265,13 +268,14 @@ def cross_validate_ours(folds: int) -> None:
             for language, values in [("both", scores), *scores["by_language"].items()]]
     table = tabulate(rows, headers=["pipeline", "messages of", "messages", "intent acc", "intent macro-F1",
                                     "entity P", "entity R", "entity F1"], tablefmt="github")
-    text = (f"Machine: {machine()}. Measured by `python -m bot.evaluate_nlu --cv-only --folds {folds}`, one run: "
-            f"{folds}-fold cross-validation of the served pipeline over its whole training data (English and "
-            "Chinese, with the catalog's generated examples), folds drawn with seed 42; mean over folds; the "
-            "rows for one language score that language's messages of each test fold.\n\n"
+    text = (f"Machine: {machine()}. Measured by `python -m bot.evaluate_nlu --cv-only --folds {folds}`, one "
+            f"run: {folds}-fold cross-validation of the served pipeline over its whole training data "
+            "(English and Chinese, with the catalog's generated examples), folds drawn with seed 42; mean "
+            "over folds; the rows for one language score that language's messages of each test fold.\n\n"
             + table + "\n")
     print(text)
-    write_section(ROOT / "docs" / "benchmarks.md", "nlu-cv", "NLU: cross-validation of the served pipeline", text)
+    write_section(ROOT / "docs" / "benchmarks.md", "nlu-cv",
+                  "NLU: cross-validation of the served pipeline", text)
 
 
 def main() -> None:
@@ -309,7 +313,8 @@ def main() -> None:
         if args.folds:
             training = load_data(str(train_file)).intent_examples
             for pipeline, config in ((BERT, OURS), (DIET_NAME, diet_config)):
-                results[pipeline]["cv"] = cross_validate(config, training, args.folds, folder / f"cv-{pipeline[:4]}")
+                results[pipeline]["cv"] = cross_validate(config, training, args.folds,
+                                                         folder / f"cv-{pipeline[:4]}")
     english = sets["English"]
     confusion_png([m.get("intent") for m in english], results[BERT]["English"]["predicted"],
                   ROOT / "docs" / "nlu-confusion.png")
@@ -324,7 +329,8 @@ def main() -> None:
             "`Agent.parse_message`.\n\n" + render(results, {k: len(v) for k, v in sets.items()}, args.folds)
             + "\n\n![confusion matrix](nlu-confusion.png)")
     print(text)
-    write_section(ROOT / "docs" / "benchmarks.md", "nlu-eval", "NLU: BERT against DIET (`make eval-nlu`)", text)
+    write_section(ROOT / "docs" / "benchmarks.md", "nlu-eval",
+                  "NLU: BERT against DIET (`make eval-nlu`)", text)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,14 @@ Configured in the endpoints file that the launcher writes (`lock_store.type`).
 from __future__ import annotations
 
 import json
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import redis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
-Change = Callable[[TicketLock], Optional[bool]]  # changes the lock; False: delete it
+Change = Callable[[TicketLock], bool | None]  # changes the lock; False: delete it
 
 
 class AtomicRedisLockStore(RedisLockStore):
@@ -31,7 +31,7 @@ class AtomicRedisLockStore(RedisLockStore):
     def __init__(self, endpoint_config: EndpointConfig) -> None:
         super().__init__(host=endpoint_config.url or "localhost", **endpoint_config.kwargs)
 
-    def _change(self, conversation_id: str, change: Change, create: bool = False) -> Optional[TicketLock]:
+    def _change(self, conversation_id: str, change: Change, create: bool = False) -> TicketLock | None:
         """Apply `change` to the stored lock in one transaction; returns the lock as saved
         (None: there was none, or it was deleted)."""
         key = self.key_prefix + conversation_id

@@ -30,8 +30,9 @@ import functools
 import gc
 import logging
 import warnings
+from collections.abc import Iterator
 from importlib.metadata import version
-from typing import Any, Dict, Iterator, Text
+from typing import Any
 
 
 def _ignore_deprecations() -> None:
@@ -43,6 +44,7 @@ def _ignore_deprecations() -> None:
 
 _ignore_deprecations()  # before Rasa imports them
 import sanic.app  # noqa: E402,F401
+
 _ignore_deprecations()  # again: importing Sanic turns them back on
 
 from jsonschema import ValidationError  # noqa: E402
@@ -57,7 +59,7 @@ _load_agent_on_start = run.load_agent_on_start
 _print_bot_output = console._print_bot_output
 
 
-def _print_text_not_data(message: Dict[Text, Any], *args: Any, **kwargs: Any) -> Any:
+def _print_text_not_data(message: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
     """Skip the adapters' copy of a message whose text was already printed."""
     if "chatrec" in (message.get("custom") or {}) and not message.get("text"):
         return None
@@ -72,7 +74,7 @@ def _response_validator() -> Any:
     return cls(schema)
 
 
-def _validate_action_result(self: RemoteAction, result: Dict[Text, Any]) -> bool:
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
     try:
         _response_validator().validate(result)
         return True

@@ -18,7 +18,7 @@ import json
 import logging
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
@@ -37,7 +37,7 @@ DEFAULT_CACHE_SIZE = 256  # conversations per Rasa process
 class _Stored(NamedTuple):
     """What the database holds of a conversation's current session."""
 
-    last_id: Optional[int]
+    last_id: int | None
     rows: int
 
 
@@ -86,10 +86,11 @@ class ConversationStore(SQLTrackerStore):
 
     def _stored(self, session: Session, sender_id: str) -> _Stored:
         events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
-        last_id, rows = events.with_entities(sa.func.max(self.SQLEvent.id), sa.func.count(self.SQLEvent.id)).one()
+        last_id, rows = events.with_entities(sa.func.max(self.SQLEvent.id),
+                                             sa.func.count(self.SQLEvent.id)).one()
         return _Stored(last_id, rows)
 
-    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         cached = self._cache.pop(sender_id, None)
         if cached is not None:
             with self.session_scope() as session:

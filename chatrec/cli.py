@@ -11,7 +11,7 @@ import argparse
 import os
 import subprocess
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from chatrec import processes, settings
 from chatrec.processes import INTERACTIVE, LEARNING, python
@@ -31,10 +31,12 @@ COMMANDS: dict[str, tuple[str, Callable[[], list[str]]]] = {
             lambda: python("-m", "launcher.stack", "shell")),
     "serve": ("the whole stack on this machine: Rasa's HTTP server (REST channel), the workers and the "
               "action server", lambda: python("-m", "launcher.stack", "serve")),
-    "interactive": ("`rasa interactive` on the same stack", lambda: python("-m", "launcher.stack", "interactive")),
+    "interactive": ("`rasa interactive` on the same stack",
+                    lambda: python("-m", "launcher.stack", "interactive")),
     "train": ("train what is missing: the recommender, then the Rasa model; migrate the feedback store",
               lambda: python("-m", "launcher.stack", "train")),
-    "telegram": ("the Telegram adapter and the bot stack (TELEGRAM_BOT_TOKEN)", lambda: python("-m", "channels.telegram")),
+    "telegram": ("the Telegram adapter and the bot stack (TELEGRAM_BOT_TOKEN)",
+                 lambda: python("-m", "channels.telegram")),
     "slack": ("the Slack adapter and the bot stack (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)",
               lambda: python("-m", "channels.slack")),
     # one process each, for a deployment (deploy/): what `serve` starts on one machine
@@ -47,8 +49,8 @@ COMMANDS: dict[str, tuple[str, Callable[[], list[str]]]] = {
     "worker": ("the interactive Celery worker: what conversations wait for",
                lambda: processes.celery_worker(INTERACTIVE, INTERACTIVE,
                                                settings.current().worker_concurrency or None)),
-    "learning-worker": ("the learning Celery worker: retraining only, at the lowest CPU priority (it lowers its own)",
-                        lambda: processes.celery_worker(LEARNING, LEARNING)),
+    "learning-worker": ("the learning Celery worker: retraining only, at the lowest CPU priority "
+                        "(it lowers its own)", lambda: processes.celery_worker(LEARNING, LEARNING)),
     "beat": ("Celery beat: schedules the nightly retrain (exactly one per deployment)",
              lambda: processes.beat(settings.current().state_folder() / "celerybeat-schedule")),
     "probe": ("exit 0 when a process is ready: `probe ready` (a recommendation through Rasa), "

@@ -18,10 +18,11 @@ def python(*args: str) -> list[str]:
     return [sys.executable, *args]
 
 
-def celery_worker(queue: str, name: str, concurrency: int | None = None, pool: str | None = None) -> list[str]:
+def celery_worker(queue: str, name: str, concurrency: int | None = None,
+                  pool: str | None = None) -> list[str]:
     """A Celery worker consuming `queue` ("interactive" or "learning")."""
-    return python("-m", "celery", "-A", CELERY_APP, "worker", "-Q", queue, "-n", f"{name}@%h", "--loglevel=INFO",
-                  "--without-gossip", "--without-mingle", "--without-heartbeat",
+    return python("-m", "celery", "-A", CELERY_APP, "worker", "-Q", queue, "-n", f"{name}@%h",
+                  "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
                   *([f"--concurrency={concurrency}"] if concurrency else []),
                   *([f"--pool={pool}"] if pool else []))
 
@@ -36,7 +37,7 @@ def action_server(port: int) -> list[str]:
 
 
 def rasa_server(model: Path, endpoints: Path, port: int, credentials: Path) -> list[str]:
-    """`rasa run` (through bot/rasa_cli.py: Rasa's CLI with a speed fix): the REST channel and the HTTP API."""
+    """`rasa run` (through bot/rasa_cli.py: Rasa's CLI with a speed fix): REST channel and HTTP API."""
     return python("-m", "bot.rasa_cli", "run", "--model", str(model), "--endpoints", str(endpoints),
                   "--port", str(port), "--enable-api", "--credentials", str(credentials))
 

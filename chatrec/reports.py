@@ -23,7 +23,8 @@ def machine() -> str:
 
 def gpus() -> str:
     """"no GPU", or how many NVIDIA GPUs the driver shows."""
-    found = sorted(Path("/proc/driver/nvidia/gpus").glob("*")) if Path("/proc/driver/nvidia/gpus").is_dir() else []
+    driver = Path("/proc/driver/nvidia/gpus")
+    found = sorted(driver.glob("*")) if driver.is_dir() else []
     return f"{len(found)} NVIDIA GPU{'s' if len(found) > 1 else ''}" if found else "no GPU"
 
 

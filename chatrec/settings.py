@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Mapping
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages when installed)
 # Where state and models go by default: the checkout, or the working folder of an installed `chatrec`.
@@ -50,7 +50,8 @@ class Settings:
     lock_store_url: str = _setting("", "Rasa's lock store; needed for several Rasa processes",
                                    "`redis://host:6379/2`", shown_default="in memory")
     # tasks
-    broker_url: str = _setting("filesystem://", "the Celery broker", "`redis://host:6379/0`, `amqp://user:pass@host//`",
+    broker_url: str = _setting("filesystem://", "the Celery broker",
+                               "`redis://host:6379/0`, `amqp://user:pass@host//`",
                                shown_default="`filesystem://` (folders under `.state/`)")
     result_backend: str = _setting("", "where task results wait", "`redis://host:6379/1`",
                                    shown_default="SQLite under `.state/` (Redis: the broker; AMQP: `rpc://`)")
@@ -59,32 +60,37 @@ class Settings:
                                         "(with no live worker it falls back at once)")
     action_threads: int = _setting(64, "conversations waiting on the recommender at once per action server")
     # the recommender
-    dataset: str = _setting("movielens-100k", "the catalog: `movielens-100k`, a folder under `data/catalogs/` "
-                                              "or a path", "`products`")
-    retrain_after: int = _setting(200, "explicit feedback events (impressions don't count) that queue a retrain")
-    learning_threads: int = _setting(1, "LightFM threads of a retrain: one leaves the other cores to conversations, "
-                                        "and one thread fits the same model every time")
+    dataset: str = _setting("movielens-100k",
+                            "the catalog: `movielens-100k`, a folder under `data/catalogs/` or a path",
+                            "`products`")
+    retrain_after: int = _setting(200,
+                                  "explicit feedback events (impressions don't count) that queue a retrain")
+    learning_threads: int = _setting(1, "LightFM threads of a retrain: one leaves the other cores to "
+                                        "conversations, and one thread fits the same model every time")
     # processes and ports
     rasa_port: int = _setting(5005, "Rasa's HTTP port")
     actions_port: int = _setting(5055, "the action server's port")
     rasa_url: str = _setting("", "where the channel adapters find Rasa", "`http://rasa:5005`",
                              shown_default="the stack they start (`http://127.0.0.1:<rasa_port>`)")
-    rasa_workers: int = _setting(1, "Rasa server processes the launcher starts; more than 1: on the next ports, "
-                                    "behind the router on `CHATREC_RASA_PORT` (needs a Redis lock store)", "`2`")
+    rasa_workers: int = _setting(1, "Rasa server processes the launcher starts; more than 1: on the next "
+                                    "ports, behind the router on `CHATREC_RASA_PORT` "
+                                    "(needs a Redis lock store)", "`2`")
     interactive_workers: int = _setting(1, "interactive Celery worker processes the launcher starts", "`2`")
     worker_concurrency: int = _setting(0, "task processes per `chatrec worker`", "`2`",
                                        shown_default="one per CPU (Celery's default)")
     actions_url: str = _setting("", "where Rasa finds the action server", "`http://actions:5055/webhook`",
                                 shown_default="`http://127.0.0.1:<actions_port>/webhook`")
-    router_port: int = _setting(0, "where `chatrec router` listens", "`5000`", shown_default="`CHATREC_RASA_PORT`")
-    rasa_backends: str = _setting("", "the Rasa processes `chatrec router` sends conversations to, comma-separated",
-                                  "`http://bot-1:5005,http://bot-2:5005`")
+    router_port: int = _setting(0, "where `chatrec router` listens", "`5000`",
+                                shown_default="`CHATREC_RASA_PORT`")
+    rasa_backends: str = _setting("", "the Rasa processes `chatrec router` sends conversations to, "
+                                      "comma-separated", "`http://bot-1:5005,http://bot-2:5005`")
     torch_threads: int = _setting(0, "torch threads of the BERT component (serving: 1)",
                                   shown_default="up to 4 while training")
     bert_quantize: str = _setting("", "BERT serves with int8 linear layers; `0` for the trained fp32 weights",
                                   shown_default="on")
-    metrics_port_base: int = _setting(9810, "Prometheus metrics: action server (+0), interactive worker (+1), "
-                                            "learning worker (+2), more interactive workers (+3...)", "`0` turns them off")
+    metrics_port_base: int = _setting(9810, "Prometheus metrics: action server (+0), interactive worker "
+                                            "(+1), learning worker (+2), more interactive workers (+3...)",
+                                      "`0` turns them off")
     metrics_port: int = _setting(0, "this process's metrics port (the launcher sets it)", shown_default="off")
     launcher_pid: int = _setting(0, "the launcher's process id: a worker it started stops when it is gone "
                                     "(the launcher sets it)", shown_default="none")
@@ -92,8 +98,9 @@ class Settings:
     prometheus_multiproc_dir: str = _setting("", "prometheus-client's folder for prefork workers "
                                                  "(the launcher sets it)", env="PROMETHEUS_MULTIPROC_DIR")
     # development
-    test_postgres: str = _setting("postgresql://postgres@127.0.0.1:5432", "the PostgreSQL server where tests and "
-                                  "benchmarks create throwaway databases (trust auth)", env="CHATREC_TEST_POSTGRES")
+    test_postgres: str = _setting("postgresql://postgres@127.0.0.1:5432",
+                                  "the PostgreSQL server where tests and benchmarks create throwaway "
+                                  "databases (trust auth)", env="CHATREC_TEST_POSTGRES")
     # channels (secrets: never logged, never in repr)
     telegram_bot_token: str = _setting("", "the Telegram bot's token (BotFather)", env="TELEGRAM_BOT_TOKEN",
                                        secret=True)
@@ -103,11 +110,12 @@ class Settings:
     telegram_secret_token: str = _setting("", "checked on every webhook call", "`$(openssl rand -hex 32)`",
                                           env="TELEGRAM_SECRET_TOKEN", secret=True)
     telegram_listen: str = _setting("127.0.0.1:8443", "where the webhook listens", env="TELEGRAM_LISTEN")
-    telegram_api_url: str = _setting("", "another Bot API server (tests: a local one)", env="TELEGRAM_API_URL",
-                                     shown_default="api.telegram.org")
-    slack_bot_token: str = _setting("", "the Slack app's bot token (`xoxb-`)", env="SLACK_BOT_TOKEN", secret=True)
-    slack_signing_secret: str = _setting("", "checks that requests come from Slack", env="SLACK_SIGNING_SECRET",
-                                         secret=True)
+    telegram_api_url: str = _setting("", "another Bot API server (tests: a local one)",
+                                     env="TELEGRAM_API_URL", shown_default="api.telegram.org")
+    slack_bot_token: str = _setting("", "the Slack app's bot token (`xoxb-`)", env="SLACK_BOT_TOKEN",
+                                    secret=True)
+    slack_signing_secret: str = _setting("", "checks that requests come from Slack",
+                                         env="SLACK_SIGNING_SECRET", secret=True)
     slack_app_token: str = _setting("", "Socket Mode instead of HTTP events (`xapp-`)", env="SLACK_APP_TOKEN",
                                     secret=True, shown_default="HTTP events")
     slack_listen: str = _setting("127.0.0.1:3000", "where HTTP events are received", env="SLACK_LISTEN")
@@ -124,7 +132,7 @@ class Settings:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings that `environ` (default: this process's environment) gives; empty means default."""
         environ = os.environ if environ is None else environ
         values = {}
@@ -136,8 +144,8 @@ class Settings:
             try:
                 values[spec.name] = kind(raw)
             except ValueError:
-                raise ValueError(f"{variable(spec.name)} must be {'a whole number' if kind is int else 'a number'}, "
-                                 f"not {raw!r}") from None
+                expected = "a whole number" if kind is int else "a number"
+                raise ValueError(f"{variable(spec.name)} must be {expected}, not {raw!r}") from None
         return cls(**values)
 
     @property
@@ -213,7 +221,8 @@ def markdown_table() -> str:
         shown = spec.metadata["shown_default"]
         if shown is None:
             shown = "" if spec.default in ("", None) else f"`{spec.default}`"
-        rows.append(f"| `{variable(spec.name)}` | {shown} | {spec.metadata['doc']} | {spec.metadata['example']} |")
+        doc, example = spec.metadata["doc"], spec.metadata["example"]
+        rows.append(f"| `{variable(spec.name)}` | {shown} | {doc} | {example} |")
     return "\n".join(rows)
 
 

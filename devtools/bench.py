@@ -14,8 +14,8 @@ import multiprocessing
 import resource
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from tabulate import tabulate
@@ -70,15 +70,18 @@ def movielens_part() -> dict:
     wanted = Constraints(genres=("comedy",), year_from=1990, year_to=1999)
     calls = {
         "recommend(user, 10)": lambda i: recommender.recommend(users[i % len(users)], 10),
-        "recommend(user, 10, comedy 1990-1999)": lambda i: recommender.recommend(users[i % len(users)], 10, wanted),
+        "recommend(user, 10, comedy 1990-1999)": lambda i: recommender.recommend(
+            users[i % len(users)], 10, wanted),
         "recommend(user, 10, similar_to title)": lambda i: recommender.recommend(
             users[i % len(users)], 10, Constraints(similar_to=(titles[i % len(titles)],))),
         "recommend(user + 3 session likes, 10)": lambda i: recommender.recommend(
-            Taste(user=users[i % len(users)], liked=tuple(titles[(i * k) % len(titles)] for k in (3, 5, 11))), 10),
+            Taste(user=users[i % len(users)],
+                  liked=tuple(titles[(i * k) % len(titles)] for k in (3, 5, 11))), 10),
         "recommend(cold start: 2 titles + genre)": lambda i: recommender.recommend(
             Taste(liked=(titles[i % len(titles)], titles[(i * 7) % len(titles)]), genres=("drama",)), 10),
         "similar_items(title, 10)": lambda i: recommender.similar_items(titles[i % len(titles)], 10),
-        "explain(user, item)": lambda i: recommender.explain(users[i % len(users)], dataset.catalog.items[i].id),
+        "explain(user, item)": lambda i: recommender.explain(
+            users[i % len(users)], dataset.catalog.items[i].id),
         "find_item(title missing its last letter)": lambda i: recommender.find_item(
             long_titles[i % len(long_titles)][:-1]),
     }
@@ -141,7 +144,8 @@ def scale_part(sizes: dict = SCALE) -> dict:
         **sizes, "unique_interactions": int(matrix.nnz), "build_seconds": build_seconds,
         "serving_seconds": serving_seconds,
         "threads": default_threads(), "epoch_seconds": epoch_seconds,
-        "latency": {"recommend(user, 10)": latency(lambda i: recommender.recommend(users[i * 97 % len(users)], 10)),
+        "latency": {"recommend(user, 10)": latency(lambda i: recommender.recommend(
+                        users[i * 97 % len(users)], 10)),
                     "recommend(user, 10, genre)": latency(lambda i: recommender.recommend(
                         users[i * 97 % len(users)], 10, Constraints(genres=("g3",)))),
                     "recommend(user + 3 session likes, 10)": latency(lambda i: recommender.recommend(
@@ -180,11 +184,12 @@ def render(ml: dict, scale: dict | None, host: str) -> str:
         lines += [
             "### Synthetic scale run", "",
             f"{scale['users']:,} users x {scale['items']:,} items x {scale['unique_interactions']:,} "
-            f"distinct interactions, power-law popularity (Zipf exponent 1) and activity (exponent 0.5), seed 7; items have "
-            f"2 of {scale['genres']} genres and a decade, users one of 5 bands.", "",
+            "distinct interactions, power-law popularity (Zipf exponent 1) and activity (exponent 0.5), "
+            f"seed 7; items have 2 of {scale['genres']} genres and a decade, users one of 5 bands.", "",
             tabulate([
                 ["build data set + matrix", f"{scale['build_seconds']:.1f} s"],
-                ["build the serving Recommender (co-ratings, title index)", f"{scale['serving_seconds']:.1f} s"],
+                ["build the serving Recommender (co-ratings, title index)",
+                 f"{scale['serving_seconds']:.1f} s"],
                 [f"fit, seconds per epoch ({scale['threads']} threads)", epochs],
                 ["peak RSS", f"{scale['peak_rss_mb']:.0f} MB"],
             ], headers=["what", "measured"], tablefmt="github"), "",

@@ -93,7 +93,8 @@ def main(out: Path | None = None) -> str:
         redis.start()
         env = {"CHATREC_BROKER_URL": redis.url, "CHATREC_STATE_DIR": f"{folder}/state",
                "CHATREC_DATABASE_URL": f"sqlite:///{folder}/state/feedback.sqlite3"}
-        worker = Worker(env, Path(folder) / "worker.log", pool="prefork", concurrency=cores).start().wait_ready()
+        worker = Worker(env, Path(folder) / "worker.log", pool="prefork", concurrency=cores)
+        worker.start().wait_ready()
         try:
             from recommender.tasks import client
 

@@ -19,7 +19,7 @@ class CuttableProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
 
-    def start(self) -> "CuttableProxy":
+    def start(self) -> CuttableProxy:
         self._listener = socket.create_server(("127.0.0.1", self.port))  # SO_REUSEADDR: the port again
         threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
         return self

@@ -102,7 +102,8 @@ class Worker:
             multiprocess = log.parent / f"metrics-{log.stem}"
             shutil.rmtree(multiprocess, ignore_errors=True)
             multiprocess.mkdir(parents=True)
-            self.env.update(CHATREC_METRICS_PORT=str(metrics_port), PROMETHEUS_MULTIPROC_DIR=str(multiprocess))
+            self.env.update(CHATREC_METRICS_PORT=str(metrics_port),
+                            PROMETHEUS_MULTIPROC_DIR=str(multiprocess))
         else:
             self.env.pop("CHATREC_METRICS_PORT", None)
         if bound:  # the worker watches for its launcher (recommender/tasks/worker.py)
@@ -111,14 +112,14 @@ class Worker:
         self.log = log
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "Worker":
+    def start(self) -> Worker:
         self.process = subprocess.Popen(
             celery_worker(self.queue, f"{self.queue}-{uuid.uuid4().hex[:6]}", self.concurrency, self.pool),
-            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
-            preexec_fn=child_setup(self.bound, self.nice))
+            cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT, preexec_fn=child_setup(self.bound, self.nice))
         return self
 
-    def wait_ready(self, timeout: float = 120.0) -> "Worker":
+    def wait_ready(self, timeout: float = 120.0) -> Worker:
         """Until the worker writes heartbeats for its queue (recommender/tasks/heartbeat.py)."""
         from recommender.tasks.heartbeat import board_for
 
@@ -126,9 +127,11 @@ class Worker:
         deadline = time.monotonic() + timeout
         while board is not None and not board.alive(self.queue):
             if self.process.poll() is not None:
-                raise RuntimeError(f"the {self.queue} worker exited with {self.process.returncode}; see {self.log}")
+                raise RuntimeError(f"the {self.queue} worker exited with {self.process.returncode}; "
+                                   f"see {self.log}")
             if time.monotonic() > deadline:
-                raise TimeoutError(f"the {self.queue} worker did not start within {timeout} s; see {self.log}")
+                raise TimeoutError(f"the {self.queue} worker did not start within {timeout} s; "
+                                   f"see {self.log}")
             time.sleep(0.1)
         return self
 

@@ -103,8 +103,9 @@ class Router:
     async def ready(self, _: web.Request) -> web.Response:
         """200 when at least one Rasa process answers its /status."""
         async def up(backend: str) -> bool:
+            timeout = aiohttp.ClientTimeout(total=3)
             try:
-                async with self.session.get(f"{backend}/status", timeout=aiohttp.ClientTimeout(total=3)) as answer:
+                async with self.session.get(f"{backend}/status", timeout=timeout) as answer:
                     return answer.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 return False

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.chat import chat, movielens, rasa_model  # noqa: F401 (fixtures)
+from tests.chat import chat, rasa_model  # noqa: F401 (fixtures)
+from tests.recommender.conftest import movielens  # noqa: F401 (fixture)
 
 E2E_FIXTURES = {"chat", "products_chat", "rasa_model", "model_path"}
 INTEGRATION_FIXTURES = {"stack", "served_models", "redis_server", "store", "actions", "url", "models",
                         "model", "recommender", "products_recommender"}
-INTEGRATION_MODULES = {"test_action_server", "test_run_modes", "test_rasa_cli", "test_retraining", "test_experiment",
-                       "test_tasks", "test_learning", "test_telegram", "test_slack", "test_bench_chat",
-                       "test_evaluate_nlu", "test_simulation", "test_bench", "test_feedback", "test_router",
-                       "test_lock_store"}
+INTEGRATION_MODULES = {"test_action_server", "test_run_modes", "test_rasa_cli", "test_retraining",
+                       "test_experiment", "test_tasks", "test_learning", "test_telegram", "test_slack",
+                       "test_bench_chat", "test_evaluate_nlu", "test_simulation", "test_bench",
+                       "test_feedback", "test_router", "test_lock_store"}
 
 
 def tier(item: pytest.Item) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -37,7 +37,7 @@ def _threads() -> int:
     return settings.current().torch_threads or max(1, min(4, os.cpu_count() or 1))
 
 
-def _quantize(config: Dict[Text, Any]) -> bool:
+def _quantize(config: dict[str, Any]) -> bool:
     override = settings.current().bert_quantize
     return bool(config["quantize"]) if not override else override.lower() not in ("0", "false", "no")
 
@@ -51,7 +51,7 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
     (softmax) and entities (BIO)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"epochs": 12, "batch_size": 16, "learning_rate": 5e-5, "head_learning_rate": 1e-3,
                 "max_length": 64, "random_seed": 42, "ranking_length": 10,
                 # bot/encoders: multilingual-e5-small or all-minilm-l6-v2; `layers` > 0 keeps the lower ones
@@ -59,8 +59,8 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
                 # serve with int8 linear layers; CHATREC_BERT_QUANTIZE=0/1 overrides a trained model's setting
                 "quantize": True}
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[JointBert] = None) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: JointBert | None = None) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -70,12 +70,12 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
         torch.set_num_threads(_threads())
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "BertIntentEntityClassifier":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> BertIntentEntityClassifier:
         return cls(config, model_storage, resource)
 
     @staticmethod
-    def _examples(training_data: TrainingData) -> List[Example]:
+    def _examples(training_data: TrainingData) -> list[Example]:
         return [Example(m.get(TEXT), m.get(INTENT),
                         tuple((e["start"], e["end"], e["entity"]) for e in m.get(ENTITIES, [])))
                 for m in training_data.intent_examples]
@@ -104,8 +104,8 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
             self._model.save(folder)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "BertIntentEntityClassifier":
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> BertIntentEntityClassifier:
         try:
             with model_storage.read_from(resource) as folder:
                 model = JointBert.load(folder)
@@ -116,7 +116,7 @@ class BertIntentEntityClassifier(GraphComponent, IntentClassifier, EntityExtract
             model.quantize()
         return cls(config, model_storage, resource, model)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None or not messages:
             return messages
         predictions = self._model.predict([m.get(TEXT) or "" for m in messages])

@@ -15,7 +15,7 @@ know the catalog's span (actions/years.py).
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,7 +27,7 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.components.normalise import ordinal_position, rating_value
 
 
-def normalised(entity: str, text: str) -> Optional[dict]:
+def normalised(entity: str, text: str) -> dict | None:
     """The normalised form of one entity's text, or None when it has none."""
     if entity == "ordinal":
         position = ordinal_position(text)
@@ -43,11 +43,11 @@ class EntityNormaliser(GraphComponent):
     """Adds `normalised` to ordinal and rating entities."""
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "EntityNormaliser":
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> EntityNormaliser:
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             for entity in message.get(ENTITIES, []):
                 text = str(entity.get("value", ""))

@@ -17,9 +17,9 @@ import json
 import random
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -34,7 +34,6 @@ from safetensors.torch import load_file, save_file  # noqa: E402
 from transformers import AutoTokenizer, BertModel  # noqa: E402  (after the offline switches)
 
 from bot import encoders  # noqa: E402
-
 
 OUTSIDE = "O"
 IGNORE = -100
@@ -73,7 +72,8 @@ class JointModel(nn.Module):
         self.intent_head = nn.Linear(hidden, n_intents)
         self.tag_head = nn.Linear(hidden, n_tags)
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, input_ids: torch.Tensor,
+                attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).float()
         pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1.0)
@@ -93,7 +93,8 @@ def core_offsets(text: str, offsets: Sequence[tuple[int, int]]) -> list[tuple[in
     return cores
 
 
-def bio_tags(offsets: Sequence[tuple[int, int]], entities: Sequence[tuple[int, int, str]]) -> list[str | None]:
+def bio_tags(offsets: Sequence[tuple[int, int]],
+             entities: Sequence[tuple[int, int, str]]) -> list[str | None]:
     """A tag per word-piece: B-/I-<label> inside an entity, O outside, None for special tokens."""
     tags: list[str | None] = []
     started: set[int] = set()
@@ -250,7 +251,8 @@ class JointBert:
         steps = epochs * ((len(examples) + batch_size - 1) // batch_size)
         schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: max(0.0, 1 - s / max(steps, 1)))
         loss_fn = nn.CrossEntropyLoss(ignore_index=IGNORE)
-        intent_loss = nn.CrossEntropyLoss(label_smoothing=0.1)  # less sure of near-duplicates: steadier under int8
+        # less sure of near-duplicates: steadier under int8
+        intent_loss = nn.CrossEntropyLoss(label_smoothing=0.1)
         generator = torch.Generator().manual_seed(seed)
         losses = []
         self.model.train()
@@ -259,7 +261,8 @@ class JointBert:
             for batch in sortish_batches(lengths, batch_size, generator):
                 mask = encoded["attention_mask"][batch]
                 width = int(mask.sum(1).max())
-                intent_logits, tag_logits = self.model(encoded["input_ids"][batch][:, :width], mask[:, :width])
+                input_ids = encoded["input_ids"][batch][:, :width]
+                intent_logits, tag_logits = self.model(input_ids, mask[:, :width])
                 loss = intent_loss(intent_logits, intent_ids[batch]) + loss_fn(
                     tag_logits.reshape(-1, len(self.tags)), tag_ids[batch][:, :width].reshape(-1))
                 optimizer.zero_grad()
@@ -284,7 +287,8 @@ class JointBert:
         unknown = (encoded["input_ids"] == self.tokenizer.unk_token_id).sum(1).numpy()
         pieces = (encoded["attention_mask"].sum(1) - 2).clamp(min=1).numpy()
         for row, text in enumerate(texts):
-            if not _CONTENT.search(_NOT_LANGUAGE.sub("", text)) or unknown[row] / pieces[row] > MAX_UNKNOWN_SHARE:
+            no_content = not _CONTENT.search(_NOT_LANGUAGE.sub("", text))
+            if no_content or unknown[row] / pieces[row] > MAX_UNKNOWN_SHARE:
                 # Nothing the encoder can read (empty, emoji, symbols): an even ranking,
                 # which FallbackClassifier turns into nlu_fallback.
                 intent_probs[row] = 1.0 / len(self.intents)
@@ -297,7 +301,7 @@ class JointBert:
             predictions.append(Prediction(ranking, entities))
         return predictions
 
-    def quantize(self) -> "JointBert":
+    def quantize(self) -> JointBert:
         """Int8 weights for the linear layers (PyTorch dynamic quantization, per channel), for serving:
         about twice as fast on a CPU; bot/evaluate_nlu.py measures what it costs in accuracy.
         The model can no longer be trained or saved afterwards."""
@@ -324,15 +328,15 @@ class JointBert:
             "encoder": self.encoder_name, "layers": self.layers}))
 
     @classmethod
-    def load(cls, folder: Path) -> "JointBert":
+    def load(cls, folder: Path) -> JointBert:
         labels = json.loads((folder / "labels.json").read_text())
         if "encoder" not in labels:
             raise ValueError(f"{folder} holds a model of an older format; train it again")
         entity_labels = [t[2:] for t in labels["tags"] if t.startswith("B-")]
         loaded = cls(labels["intents"], entity_labels, labels["max_length"], encoder=labels["encoder"],
                      layers=labels["layers"])
-        missing, unexpected = loaded.model.encoder.load_state_dict(load_file(str(folder / "encoder.safetensors")),
-                                                                   strict=False)
+        weights = load_file(str(folder / "encoder.safetensors"))
+        missing, unexpected = loaded.model.encoder.load_state_dict(weights, strict=False)
         if set(missing) - set(FROZEN) or unexpected:
             raise ValueError(f"{folder}: encoder weights do not fit ({missing + unexpected})")
         heads = torch.load(folder / "heads.pt", map_location="cpu", weights_only=True)

@@ -21,7 +21,8 @@ _LAST = {"last", "final", "bottom"}
 _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 
 
-_CHINESE_ORDINAL = re.compile(r"(倒数)?第?\s*(\d+|[零〇一二两兩三四五六七八九十]+)\s*(?:个|部|本|件|条|款|项|名|号)?")
+_CHINESE_ORDINAL = re.compile(r"(倒数)?第?\s*(\d+|[零〇一二两兩三四五六七八九十]+)"
+                              r"\s*(?:个|部|本|件|条|款|项|名|号)?")
 _CHINESE_LAST = re.compile(r"最后|末尾|最末")
 
 
@@ -61,8 +62,13 @@ def rating_value(text: str) -> float | None:
     lowered = text.lower()
     number = re.search(r"\d+(?:\.\d+)?", lowered)
     chinese = CHINESE_NUMBER.search(lowered)
-    value = float(number.group()) if number else (float(chinese_number(chinese.group()) or 0) if chinese else next(
-        (float(v) for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)), None))
+    value: float | None
+    if number:
+        value = float(number.group())
+    elif chinese:
+        value = float(chinese_number(chinese.group()) or 0)
+    else:
+        value = next((float(v) for w, v in _NUMBER_WORDS.items() if re.search(rf"\b{w}\b", lowered)), None)
     out_of = re.search(r"(?:out of|/)\s*(\d+)", lowered)
     if value is not None and out_of and int(out_of.group(1)) not in (0, 5):
         value = value * 5 / int(out_of.group(1))

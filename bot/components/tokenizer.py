@@ -16,8 +16,6 @@ with its encoder's own word-pieces; these tokens are only for Rasa.
 
 from __future__ import annotations
 
-from typing import List, Text
-
 import regex
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.tokenizers.tokenizer import Token
@@ -33,7 +31,7 @@ class WhitespaceHanTokenizer(WhitespaceTokenizer):
     """Letters, numbers, Han characters and other characters as tokens (WhitespaceTokenizer's
     options, for intents split into tokens and a token pattern, still apply)."""
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute) or ""
         tokens = [Token(found.group(), found.start()) for found in TOKEN.finditer(text)]
         return self._apply_token_pattern(tokens or [Token(text, 0)])

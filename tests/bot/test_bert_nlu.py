@@ -104,7 +104,8 @@ def test_trained_model_parses_intents_and_entities(model_path):
     assert genre["extractor"] == "BertIntentEntityClassifier" and 0 < genre["confidence_entity"] <= 1
     ordinal = next(e for e in why["entities"] if e["entity"] == "ordinal")
     text = "why the second one?"
-    assert ordinal["value"] == text[ordinal["start"]:ordinal["end"]] and ordinal["value"].endswith("second one")
+    assert ordinal["value"] == text[ordinal["start"]:ordinal["end"]]
+    assert ordinal["value"].endswith("second one")
 
 
 def test_chinese_intents_and_entities_inside_unspaced_text(model_path):
@@ -145,13 +146,15 @@ def test_served_int8_weights_agree_with_the_trained_fp32_weights(model_path):
         trained = _parse(model_path, texts)
     for int8, fp32 in zip(served, trained):
         assert int8["intent"]["name"] == fp32["intent"]["name"]
-        # 12 int8 layers move a tiny model's confidences a little; the decisions stay (held-out: docs/benchmarks.md)
+        # 12 int8 layers move a tiny model's confidences a little; the decisions stay
+        # (held-out: docs/benchmarks.md)
         assert abs(int8["intent"]["confidence"] - fp32["intent"]["confidence"]) < 0.2
         assert [(e["start"], e["end"], e["entity"]) for e in int8["entities"]] == [
             (e["start"], e["end"], e["entity"]) for e in fp32["entities"]]
     assert served != trained  # the weights really differ
     model = _loaded_model(Agent.load(model_path))
-    assert model.quantized and any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.model.modules())
+    assert model.quantized
+    assert any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in model.model.modules())
     with pytest.raises(ValueError):
         model.save(Path("unused"))
 

@@ -41,9 +41,9 @@ def test_the_domain_speaks_of_the_catalog(tmp_path) -> None:
 
 
 def test_a_catalog_without_translations_speaks_its_own_words_in_chinese(tmp_path) -> None:
-    from recommender.domain.catalog import Catalog, Interactions, Item
-
     import numpy as np
+
+    from recommender.domain.catalog import Catalog, Interactions, Item
 
     catalog = Catalog("gadgets", [Item("g1", "Phone", 2020, {"genre": ("Tech",)})], item_noun="gadget")
     empty = Interactions(*(np.array([], dtype=t) for t in (np.int32, np.int32, np.float32, np.float64)))

@@ -108,9 +108,11 @@ def test_why_quotes_how_a_genre_was_stated(chat: Chat, movielens: Dataset) -> No
     sender = new_sender()
     assert "Got it" in texts(chat.say(sender, "I really love westerns"))
     shown = shown_ids(chat.say(sender, "any good movies from the nineties?"))
-    westerns = [n for n, item in enumerate(shown) if "Western" in movielens.catalog.genres_of(movielens.catalog.get(item))]
+    catalog = movielens.catalog
+    westerns = [n for n, item in enumerate(shown) if "Western" in catalog.genres_of(catalog.get(item))]
     assert len(westerns) >= 4, shown
-    why = texts(chat.say(sender, f"why the {('first', 'second', 'third', 'fourth', 'fifth')[westerns[0]]} one?"))
+    ordinal = ("first", "second", "third", "fourth", "fifth")[westerns[0]]
+    why = texts(chat.say(sender, f"why the {ordinal} one?"))
     assert "you said you love westerns" in why, why
 
 
@@ -139,7 +141,8 @@ def test_a_list_is_one_message_with_its_text_and_every_action_reaches_its_intent
     assert "Why" in texts(chat.say(sender, payloads["Why?"]))
     assert "won't suggest" in texts(chat.say(sender, payloads["✓ Seen it"]))
     assert "not for you" in texts(chat.say(sender, payloads["👎 Not for me"]))
-    for text, kind in (("why the first one?", "item"), ("what is Heat about?", "item"), ("Fargo or Heat?", "compare")):
+    for text, kind in (("why the first one?", "item"), ("what is Heat about?", "item"),
+                       ("Fargo or Heat?", "compare")):
         answer = chat.say(sender, text)
         assert len(structured(answer, kind)) == 1, text
         assert not any(r.get("buttons") for r in answer), "rasa shell needs a free-text prompt"
@@ -206,8 +209,8 @@ def test_a_request_that_found_nothing_is_not_carried_into_the_next(chat: Chat) -
 
 def test_a_multi_word_genre_is_understood_whole(chat: Chat, movielens: Dataset) -> None:
     noir = shown_ids(chat.say(new_sender(), "a film noir from 1998"))
-    assert noir and all(genres_and_year(movielens, i)[0] >= {"Film-Noir"} and genres_and_year(movielens, i)[1] == 1998
-                        for i in noir)
+    assert noir and all(genres_and_year(movielens, i)[0] >= {"Film-Noir"}
+                        and genres_and_year(movielens, i)[1] == 1998 for i in noir)
 
 
 def test_a_year_outside_the_catalog_is_named(chat: Chat) -> None:
@@ -281,19 +284,23 @@ def test_forgetting_while_the_worker_is_down_is_final(chat: Chat) -> None:
 
 def test_workers_and_action_server_serve_prometheus_metrics(chat: Chat) -> None:
     chat.say(new_sender(), "recommend a comedy")
-    assert metric(chat.stack.metrics_port(0), 'chatrec_call_seconds_count{outcome="ok",task="recommend"}') >= 1
+    calls = 'chatrec_call_seconds_count{outcome="ok",task="recommend"}'
+    assert metric(chat.stack.metrics_port(0), calls) >= 1
     assert metric(chat.stack.metrics_port(1), 'chatrec_task_seconds_count{task="chatrec.recommend"}') >= 1
     for port in (chat.stack.metrics_port(1), chat.stack.metrics_port(2)):
         page = metrics_page(port)
-        assert 'chatrec_queue_depth{queue="interactive"}' in page and 'chatrec_queue_depth{queue="learning"}' in page
+        assert 'chatrec_queue_depth{queue="interactive"}' in page
+        assert 'chatrec_queue_depth{queue="learning"}' in page
 
 
-ODD_MESSAGES = ["", "   ", "x" * 5000, "🙂🙂🙂🎬🍿", "今天天气怎么样", "¿dónde está la biblioteca?", "Wie spät ist es?",
-                "<div><p>&nbsp;</p></div>", "**__~~**", "\x00\x01\x02\x1b[31m", "asdkjh qwpoeiru zmxncb"]
+ODD_MESSAGES = ["", "   ", "x" * 5000, "🙂🙂🙂🎬🍿", "今天天气怎么样", "¿dónde está la biblioteca?",
+                "Wie spät ist es?", "<div><p>&nbsp;</p></div>", "**__~~**", "\x00\x01\x02\x1b[31m",
+                "asdkjh qwpoeiru zmxncb"]
 
 
 def test_messages_far_from_the_training_data_parse_to_fallback_or_out_of_scope(chat: Chat) -> None:
     for message in ODD_MESSAGES:
         response = requests.post(f"{chat.url}/model/parse", json={"text": message}, timeout=30)
         assert response.status_code == 200, message
-        assert response.json()["intent"]["name"] in {"nlu_fallback", "out_of_scope"}, (message, response.json()["intent"])
+        intent = response.json()["intent"]
+        assert intent["name"] in {"nlu_fallback", "out_of_scope"}, (message, intent)

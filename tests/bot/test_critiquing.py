@@ -46,7 +46,9 @@ def test_like_the_second_one_but_newer(chat: Chat, movielens: Dataset) -> None:
     assert f"newer than {second.label}" in why, why
 
 
-def test_something_less_well_known_lowers_the_median_number_of_ratings(chat: Chat, movielens: Dataset) -> None:
+def test_something_less_well_known_lowers_the_median_number_of_ratings(
+    chat: Chat, movielens: Dataset
+) -> None:
     sender = new_sender()
     before = shown_ids(chat.say(sender, "recommend a comedy from the 90s"))
     after = shown_ids(chat.say(sender, "something less well known"))
@@ -83,4 +85,5 @@ def test_critiquing_in_chinese(chat: Chat, movielens: Dataset) -> None:
 
 def test_a_genre_said_with_a_negation_is_left_out(chat: Chat, movielens: Dataset) -> None:
     shown = shown_ids(chat.say(new_sender(), "recommend a comedy but not a romance"))
-    assert shown and all("Comedy" in genres(movielens, i) and "Romance" not in genres(movielens, i) for i in shown)
+    assert shown and all("Comedy" in genres(movielens, i) and "Romance" not in genres(movielens, i)
+                         for i in shown)

@@ -24,4 +24,5 @@ def test_process_adds_normalised_and_keeps_spans() -> None:
     out = message.get("entities")
     assert out[1]["normalised"] == {"position": 3}
     assert "normalised" not in out[0] and "normalised" not in out[2]
-    assert [(e["start"], e["end"], e["value"]) for e in out] == [(e["start"], e["end"], e["value"]) for e in entities]
+    assert [(e["start"], e["end"], e["value"]) for e in out] == [
+        (e["start"], e["end"], e["value"]) for e in entities]

@@ -15,9 +15,12 @@ def test_scores_by_hand():
         Message(data={"text": "hi", "intent": "greet"}),
     ]
     parsed = [
-        {"intent": {"name": "request_recommendation"}, "entities": [{"start": 2, "end": 8, "entity": "genre"}]},
-        {"intent": {"name": "ask_why"}, "entities": [{"start": 8, "end": 13, "entity": "ordinal"}]},  # span too short
-        {"intent": {"name": "goodbye"}, "entities": [{"start": 0, "end": 2, "entity": "title"}]},  # both wrong
+        {"intent": {"name": "request_recommendation"},
+         "entities": [{"start": 2, "end": 8, "entity": "genre"}]},
+        {"intent": {"name": "ask_why"},
+         "entities": [{"start": 8, "end": 13, "entity": "ordinal"}]},  # span too short
+        {"intent": {"name": "goodbye"},
+         "entities": [{"start": 0, "end": 2, "entity": "title"}]},  # both wrong
     ]
     result = score(gold, parsed)
     assert result["intent_accuracy"] == pytest.approx(2 / 3)

@@ -1,7 +1,6 @@
 """Tag alignment and span decoding, on tricky input, without training."""
 
 import pytest
-
 import torch
 
 from bot.components.joint_bert import OUTSIDE, bio_tags, core_offsets, sortish_batches, spans
@@ -10,7 +9,8 @@ from bot.components.joint_bert import OUTSIDE, bio_tags, core_offsets, sortish_b
 def test_bio_tags_follow_word_pieces_and_skip_special_tokens():
     # "[CLS] a sci - fi film [SEP]" with offsets into "a sci-fi film"
     offsets = [(0, 0), (0, 1), (2, 5), (5, 6), (6, 8), (9, 13), (0, 0)]
-    assert bio_tags(offsets, [(2, 8, "genre")]) == [None, OUTSIDE, "B-genre", "I-genre", "I-genre", OUTSIDE, None]
+    assert bio_tags(offsets, [(2, 8, "genre")]) == [
+        None, OUTSIDE, "B-genre", "I-genre", "I-genre", OUTSIDE, None]
 
 
 def test_repeated_words_get_separate_entities():
@@ -26,7 +26,8 @@ def test_spans_give_exact_character_offsets_with_punctuation_and_a_title_at_the_
     offsets = [(0, 3), (3, 4), (5, 14), (15, 19), (20, 23), (24, 27), (27, 33)]
     tags = [OUTSIDE, OUTSIDE, OUTSIDE, OUTSIDE, "B-title", "I-title", "I-title"]
     (entity,) = spans(text, offsets, tags, [1.0] * 7)
-    assert (entity["start"], entity["end"], entity["value"], entity["entity"]) == (20, 33, "the godfather", "title")
+    assert (entity["start"], entity["end"], entity["value"], entity["entity"]) == (
+        20, 33, "the godfather", "title")
 
 
 def test_a_tagged_word_piece_widens_to_the_whole_word():
@@ -49,7 +50,8 @@ def test_a_hyphenated_word_is_never_cut():
     offsets = [(0, 1), (2, 5), (5, 6), (6, 8), (9, 13)]
     (entity,) = spans(text, offsets, [OUTSIDE, "B-genre", OUTSIDE, OUTSIDE, OUTSIDE], [0.5] * 5)
     assert entity["value"] == "sci-fi"
-    (year,) = spans("the 80's", [(0, 3), (4, 6), (6, 7), (7, 8)], ["B-year", "I-year", OUTSIDE, OUTSIDE], [0.5] * 4)
+    (year,) = spans("the 80's", [(0, 3), (4, 6), (6, 7), (7, 8)], ["B-year", "I-year", OUTSIDE, OUTSIDE],
+                    [0.5] * 4)
     assert year["value"] == "the 80's"
 
 

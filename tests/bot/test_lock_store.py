@@ -60,7 +60,9 @@ def test_racing_processes_get_unique_tickets(redis_server: RedisServer) -> None:
     assert sorted(issued) == list(range(PROCESSES * TICKETS))  # Rasa numbers tickets from 0
 
 
-def test_rasas_own_redis_store_hands_out_a_ticket_twice_under_the_same_race(redis_server: RedisServer) -> None:
+def test_rasas_own_redis_store_hands_out_a_ticket_twice_under_the_same_race(
+    redis_server: RedisServer
+) -> None:
     """Why bot/lock_store.py exists: the same race on Rasa 3.6's RedisLockStore."""
     issued = tickets_from_racing_processes("rasa", redis_server.port, "racer-rasa")
     assert len(set(issued)) < len(issued)

@@ -31,8 +31,8 @@ def test_ratings_out_of_range_are_refused():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("第二部", 2), ("第一个", 1), ("第3部", 3), ("第三", 3), ("最后一个", -1), ("最后那部", -1), ("倒数第二个", -2),
-    ("第十个", 10),
+    ("第二部", 2), ("第一个", 1), ("第3部", 3), ("第三", 3), ("最后一个", -1), ("最后那部", -1),
+    ("倒数第二个", -2), ("第十个", 10),
 ])
 def test_chinese_ordinals(text, expected):
     assert ordinal_position(text) == expected

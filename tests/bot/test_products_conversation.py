@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -65,10 +65,12 @@ def test_a_whole_conversation_speaks_of_products(products_chat: Chat, products: 
     assert not FILM_WORDS.search(everything), FILM_WORDS.findall(everything)
 
 
-def test_a_year_the_catalog_does_not_reach_gets_a_plain_answer(products_chat: Chat, products: Dataset) -> None:
+def test_a_year_the_catalog_does_not_reach_gets_a_plain_answer(
+    products_chat: Chat, products: Dataset
+) -> None:
     newest = max(item.year for item in products.catalog.items if item.year)
     answer = texts(products_chat.say("test:years", "recommend kitchen products from 1980"))
-    assert f"oldest products are from" in answer and not FILM_WORDS.search(answer)
+    assert "oldest products are from" in answer and not FILM_WORDS.search(answer)
     answer = texts(products_chat.say("test:years", "recommend books after 2099"))
     assert f"newest products are from {newest}" in answer
 

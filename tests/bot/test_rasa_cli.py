@@ -17,7 +17,8 @@ def run_rasa(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_test_stories_pass(rasa_model: Path, tmp_path: Path) -> None:
-    result = run_rasa("test", "core", "--model", str(rasa_model), "--stories", str(BOT / "tests" / "test_stories.yml"),
+    result = run_rasa("test", "core", "--model", str(rasa_model),
+                      "--stories", str(BOT / "tests" / "test_stories.yml"),
                       "--out", str(tmp_path), "--no-plot", "--fail-on-prediction-errors")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "None of the test stories failed" in (tmp_path / "failed_test_stories.yml").read_text()
@@ -26,7 +27,8 @@ def test_the_test_stories_pass(rasa_model: Path, tmp_path: Path) -> None:
 
 
 def test_rasa_test_nlu_on_the_held_out_set(rasa_model: Path, tmp_path: Path) -> None:
-    result = run_rasa("test", "nlu", "--model", str(rasa_model), "--nlu", str(BOT / "tests" / "nlu_heldout.yml"),
+    result = run_rasa("test", "nlu", "--model", str(rasa_model),
+                      "--nlu", str(BOT / "tests" / "nlu_heldout.yml"),
                       "--out", str(tmp_path), "--no-plot")
     assert result.returncode == 0, result.stderr[-3000:]
     intents = json.loads((tmp_path / "intent_report.json").read_text())
@@ -35,8 +37,11 @@ def test_rasa_test_nlu_on_the_held_out_set(rasa_model: Path, tmp_path: Path) -> 
     assert entities["weighted avg"]["f1-score"] >= 0.85
 
 
-def test_rasa_test_nlu_on_the_chinese_held_out_set_aligns_every_entity(rasa_model: Path, tmp_path: Path) -> None:
-    result = run_rasa("test", "nlu", "--model", str(rasa_model), "--nlu", str(BOT / "tests" / "nlu_heldout_zh.yml"),
+def test_rasa_test_nlu_on_the_chinese_held_out_set_aligns_every_entity(
+    rasa_model: Path, tmp_path: Path
+) -> None:
+    result = run_rasa("test", "nlu", "--model", str(rasa_model),
+                      "--nlu", str(BOT / "tests" / "nlu_heldout_zh.yml"),
                       "--out", str(tmp_path), "--no-plot")
     assert result.returncode == 0, result.stderr[-3000:]
     assert "isaligned" not in result.stdout + result.stderr  # every span falls on Rasa's tokens
@@ -61,7 +66,8 @@ def test_the_loaded_model_leaves_the_garbage_collectors_view(rasa_model: Path) -
     try:
         with rasa_cli.patched() as applied:
             assert applied
-            agent = asyncio.run(run.load_agent_on_start(str(rasa_model), AvailableEndpoints(), None, app, None))
+            agent = asyncio.run(
+                run.load_agent_on_start(str(rasa_model), AvailableEndpoints(), None, app, None))
         assert agent.is_ready() and app.ctx.agent is agent
         assert gc.get_freeze_count() > 100_000  # the model's objects, frozen once loaded
     finally:

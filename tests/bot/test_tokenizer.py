@@ -14,8 +14,8 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
 
 
 def test_each_chinese_character_is_a_token_and_spaced_words_stay_whole():
-    assert [t for t, _, _ in tokens("类似Fargo的电影，要好笑！")] == ["类", "似", "Fargo", "的", "电", "影", "，", "要",
-                                                                   "好", "笑", "！"]
+    assert [t for t, _, _ in tokens("类似Fargo的电影，要好笑！")] == [
+        "类", "似", "Fargo", "的", "电", "影", "，", "要", "好", "笑", "！"]
     assert tokens("给它打4分") == [("给", 0, 1), ("它", 1, 2), ("打", 2, 3), ("4", 3, 4), ("分", 4, 5)]
     assert [t for t, _, _ in tokens("don't recommend a sci-fi movie, 4.5/5")] == [
         "don't", "recommend", "a", "sci", "-", "fi", "movie", ",", "4.5", "/", "5"]

@@ -10,8 +10,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
 from bot.tracker_store import FORGET_ACTION, ConversationStore
-from launcher.stack import BOT, tracker_store_config
 from devtools.postgres import postgres_database
+from launcher.stack import BOT, tracker_store_config
 
 DOMAIN = Domain.load(str(BOT / "domain"))
 

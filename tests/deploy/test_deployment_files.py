@@ -19,8 +19,8 @@ import yaml
 try:
     import kubernetes_validate
 except ImportError as missing:  # an environment older than requirements.lock
-    raise ImportError("kubernetes-validate is missing: `make setup` builds the environment of requirements.lock") \
-        from missing
+    raise ImportError("kubernetes-validate is missing: "
+                      "`make setup` builds the environment of requirements.lock") from missing
 
 from chatrec.cli import COMMANDS
 from chatrec.settings import OFFLINE, ROOT, Settings, variable
@@ -50,7 +50,8 @@ TEST_ENVIRONMENT = {"POSTGRES_PASSWORD": "test-password"}
 @cache  # read once; the tests only read what it returns
 def manifests() -> list[tuple[str, dict]]:
     """(file, document) for every Kubernetes object under deploy/kubernetes."""
-    return [(path.name, document) for path in sorted(KUBERNETES.glob("*.yaml")) if path.name != "kustomization.yaml"
+    return [(path.name, document)
+            for path in sorted(KUBERNETES.glob("*.yaml")) if path.name != "kustomization.yaml"
             for document in yaml.safe_load_all(path.read_text()) if document]
 
 
@@ -99,7 +100,7 @@ def interpolate(value: object, environ: dict[str, str]) -> object:
 
 @cache
 def compose_raw() -> dict:
-    return yaml.safe_load(COMPOSE.read_text())  # YAML merge keys (<<) and aliases resolved, nothing interpolated
+    return yaml.safe_load(COMPOSE.read_text())  # merge keys (<<) and aliases resolved, nothing interpolated
 
 
 def compose(environ: dict[str, str] = TEST_ENVIRONMENT) -> dict:
@@ -113,7 +114,8 @@ def services() -> dict[str, dict]:
 def chatrec_services() -> dict[str, dict]:
     """The services that run the Chat-Rec image."""
     image = compose_raw()["x-image"]["image"]
-    return {name: service for name, service in compose_raw()["services"].items() if service.get("image") == image}
+    return {name: service for name, service in compose_raw()["services"].items()
+            if service.get("image") == image}
 
 
 def command_of(service: dict) -> list[str]:
@@ -159,7 +161,8 @@ def test_secret_values_come_from_the_documented_secret() -> None:
         for entry in container.get("env", []):
             if SECRET_NAME.search(entry["name"]) or entry["name"] in {"CHATREC_DATABASE_URL",
                                                                       "CHATREC_TRACKER_STORE_URL"}:
-                assert "secretKeyRef" in entry.get("valueFrom", {}), f"{name}: {entry['name']} must come from a Secret"
+                assert "secretKeyRef" in entry.get("valueFrom", {}), (
+                    f"{name}: {entry['name']} must come from a Secret")
             reference = entry.get("valueFrom", {}).get("secretKeyRef")
             if reference:
                 assert reference["name"] == "chatrec-secrets" and reference["key"] == entry["name"], entry
@@ -175,7 +178,8 @@ def test_every_container_runs_a_chatrec_command_through_the_images_entrypoint() 
                 "telegram": "telegram", "slack": "slack"}
     found = {}
     for name, container in containers().items():
-        assert "command" not in container, f"{name}: the image's ENTRYPOINT (python -m chatrec) runs the command"
+        assert "command" not in container, (
+            f"{name}: the image's ENTRYPOINT (python -m chatrec) runs the command")
         assert container["args"][0] in COMMANDS, f"{name}: `chatrec {container['args'][0]}` does not exist"
         found[name] = container["args"][0]
         assert container["image"] == "chatrec:latest", name  # one image; kustomization's images: retags it
@@ -223,7 +227,8 @@ def test_probes_are_the_processes_own() -> None:
         for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
             command = exec_probe(container, probe)
             if command:
-                assert command[:4] == ["python", "-m", "chatrec", "probe"] and command[4] in PROBES, (name, probe)
+                assert command[:4] == ["python", "-m", "chatrec", "probe"], (name, probe)
+                assert command[4] in PROBES, (name, probe)
     assert "probe" in COMMANDS and all(f"`probe {what}`" in COMMANDS["probe"][0] for what in PROBES)
 
 
@@ -242,9 +247,10 @@ def test_the_router_lists_every_bot_of_the_stateful_set() -> None:
 def test_replicas_storage_and_the_train_job() -> None:
     deployments, statefulset = objects("Deployment"), objects("StatefulSet")["bot"]
     assert statefulset["spec"]["replicas"] == 2
-    assert {name: deployments[name]["spec"]["replicas"] for name in ("worker", "learning-worker", "beat")} == {
-        "worker": 2, "learning-worker": 1, "beat": 1}
-    assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate", "never two beats, even while updating"
+    replicas = {name: deployments[name]["spec"]["replicas"] for name in ("worker", "learning-worker", "beat")}
+    assert replicas == {"worker": 2, "learning-worker": 1, "beat": 1}
+    assert deployments["beat"]["spec"]["strategy"]["type"] == "Recreate", (
+        "never two beats, even while updating")
     assert set(objects("Job")) == {"train"}
     claim = objects("PersistentVolumeClaim")["models"]
     assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
@@ -271,7 +277,8 @@ def test_pods_run_as_the_images_user_with_bounded_resources() -> None:
         for container in spec["containers"]:
             assert container["securityContext"]["allowPrivilegeEscalation"] is False, name
             resources = container["resources"]
-            assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"])
+            assert {"cpu", "memory"} <= set(resources["requests"])
+            assert {"cpu", "memory"} <= set(resources["limits"])
     bot = containers()["bot"]["resources"]
     # multilingual BERT served on CPU: about 1.5 GiB per process, with room for Rasa around it
     assert gibibytes(bot["requests"]["memory"]) >= 1.5 and gibibytes(bot["limits"]["memory"]) >= 2.5
@@ -292,7 +299,8 @@ def test_the_compose_file_matches_the_compose_specification() -> None:
     # does not recognise (it would fall back to 2020-12 with a warning): say it
     validator = jsonschema.Draft201909Validator(schema)
     errors = sorted(validator.iter_errors(compose()), key=lambda error: list(error.absolute_path))
-    assert not errors, "\n".join(f"{'.'.join(map(str, error.absolute_path))}: {error.message}" for error in errors)
+    assert not errors, "\n".join(f"{'.'.join(map(str, error.absolute_path))}: {error.message}"
+                                 for error in errors)
 
 
 def test_the_compose_file_needs_the_database_password_from_the_environment() -> None:
@@ -317,7 +325,8 @@ def test_every_dependency_and_volume_is_declared() -> None:
             assert other in everything["services"], f"{name} depends on {other}, which is no service"
             wanted = condition["condition"]
             if wanted == "service_healthy":
-                assert "healthcheck" in everything["services"][other], f"{name} waits for {other}'s health check"
+                assert "healthcheck" in everything["services"][other], (
+                    f"{name} waits for {other}'s health check")
             if wanted == "service_completed_successfully":
                 assert everything["services"][other].get("restart") == "no", f"{other} should run once"
         for volume in service.get("volumes", []):
@@ -336,7 +345,8 @@ def test_the_two_bots_differ_only_in_name_and_the_router_lists_exactly_them() ->
     port = bots["bot-1"]["environment"]["CHATREC_RASA_PORT"]
     router = everything["router"]
     assert command_of(router) == ["router"]
-    assert router["environment"]["CHATREC_RASA_BACKENDS"].split(",") == [f"http://{bot}:{port}" for bot in sorted(bots)]
+    backends = router["environment"]["CHATREC_RASA_BACKENDS"].split(",")
+    assert backends == [f"http://{bot}:{port}" for bot in sorted(bots)]
     assert set(router["depends_on"]) == set(bots)
     router_port = router["environment"]["CHATREC_ROUTER_PORT"]
     assert router["ports"] == [f"127.0.0.1:{router_port}:{router_port}"]
@@ -353,7 +363,8 @@ def test_services_run_chatrec_commands_with_their_probes() -> None:
         "worker": ["worker"], "learning-worker": ["learning-worker"], "beat": ["beat"],
         "telegram": ["telegram"], "slack": ["slack"]}
     for name, service in ours.items():
-        assert command_of(service)[0] in COMMANDS, f"{name}: `chatrec {command_of(service)[0]}` does not exist"
+        command = command_of(service)[0]
+        assert command in COMMANDS, f"{name}: `chatrec {command}` does not exist"
         for key in service.get("environment") or {}:
             assert key in SETTINGS, f"{name}: {key} is not a setting of chatrec/settings.py"
     everything = services()
@@ -378,8 +389,9 @@ def test_replicas_restarts_and_profiles() -> None:
         assert service["restart"] == ("no" if name == "train" else "unless-stopped"), name
         assert service.get("profiles", []) == (["channels"] if name in ("telegram", "slack") else []), name
     needs_models = {"bot-1", "bot-2", "actions", "worker", "learning-worker"}
+    trained = {"condition": "service_completed_successfully"}
     for name in needs_models:
-        assert everything[name]["depends_on"]["train"] == {"condition": "service_completed_successfully"}, name
+        assert everything[name]["depends_on"]["train"] == trained, name
         assert "models:/models" in everything[name]["volumes"], name
     assert "models:/models" in everything["train"]["volumes"]
 
@@ -428,6 +440,7 @@ def test_nginx_hashes_on_the_routers_sender_header_over_the_compose_bots() -> No
 
 def test_the_production_guide_names_every_process() -> None:
     guide = (ROOT / "docs" / "production.md").read_text()
-    for command in ("bot", "router", "actions", "worker", "learning-worker", "beat", "train", "telegram", "slack"):
+    commands = ("bot", "router", "actions", "worker", "learning-worker", "beat", "train", "telegram", "slack")
+    for command in commands:
         assert f"`chatrec {command}`" in guide, command
     assert "make check-deploy" in guide

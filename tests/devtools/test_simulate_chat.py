@@ -28,8 +28,9 @@ def test_what_a_person_says_about_a_list_comes_from_the_targets_attributes(movie
     assert critique(hidden, [star_wars, fargo], popularity, catalog) == "something less well known"
     wants_fargo = type(person)(person.sender, fargo, "Crime")
     said = critique(wants_fargo, [star_wars, toy_story], popularity, catalog)
-    assert said in {"like the first one but newer", "like the second one but newer", "more like the first one",
-                    "more like the second one", "like the first one but older", "like the second one but older"}
+    assert said in {"like the first one but newer", "like the second one but newer",
+                    "more like the first one", "more like the second one",
+                    "like the first one but older", "like the second one but older"}
 
 
 def test_popularity_pages_through_the_most_rated_of_the_genre_and_decade(movielens: Dataset) -> None:

@@ -12,10 +12,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -92,7 +92,9 @@ def production(folder: Path, rasa_model: Path, dataset: Dataset) -> Iterator[Pro
 
 
 @pytest.fixture(scope="module")
-def layout(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: Dataset) -> Iterator[Production]:
+def layout(
+    tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: Dataset
+) -> Iterator[Production]:
     with production(tmp_path_factory.mktemp("production"), rasa_model, movielens) as running_layout:
         yield running_layout
 
@@ -225,7 +227,8 @@ def test_probes_answer_for_each_process(layout: Production) -> None:
         return subprocess.run([sys.executable, "-m", "chatrec", "probe", what], cwd=ROOT, env=env,
                               capture_output=True, timeout=120).returncode
 
-    def ready(port: int) -> bool:  # "ready" needs an answer within 2 s: a moment's contention here can miss it
+    # "ready" needs an answer within 2 s: a moment's contention here can miss it
+    def ready(port: int) -> bool:
         return any(probe("ready", port) == 0 for _ in range(3))
 
     assert all(ready(port) for port in layout.stack.servers)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -29,7 +29,7 @@ class Backend:
         self._runner: web.AppRunner | None = None
         self._loop = None
 
-    def start(self) -> "Backend":
+    def start(self) -> Backend:
         async def answer(request: web.Request) -> web.Response:
             body = await request.read()
             return web.json_response({"backend": self.name, "path": request.path_qs, "bytes": len(body)})
@@ -77,7 +77,8 @@ def routed() -> Iterator[tuple[str, dict[str, Backend]]]:
 
 
 def say(url: str, sender: str) -> str:
-    answer = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": "hi"}, timeout=10)
+    answer = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": "hi"},
+                           timeout=10)
     answer.raise_for_status()
     return answer.json()["backend"]
 
@@ -92,7 +93,8 @@ def test_every_request_of_a_sender_reaches_the_same_process(routed) -> None:
     assert all(first[s] == by_name[rendezvous([b.url for b in backends.values()], s)[0]] for s in senders)
     # the sender in a header or in the path of Rasa's HTTP API goes to the same place as in the body
     person = senders[0]
-    header = requests.post(f"{url}/webhooks/rest/webhook", data=b"{}", headers={SENDER_HEADER: person}, timeout=10)
+    header = requests.post(f"{url}/webhooks/rest/webhook", data=b"{}", headers={SENDER_HEADER: person},
+                           timeout=10)
     tracker = requests.get(f"{url}/conversations/{person}/tracker", timeout=10)
     assert header.json()["backend"] == tracker.json()["backend"] == first[person]
     assert tracker.json()["path"] == f"/conversations/{person}/tracker"

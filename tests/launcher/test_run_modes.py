@@ -83,7 +83,8 @@ def _command(pid: int) -> str:
 
 def _stack(mode: str, tmp_path: Path, rasa_model: Path, movielens, pipe: bool = False) -> Terminal:
     promote_tiny_version(tmp_path / "models", movielens)
-    env = {**os.environ, "CHATREC_STATE_DIR": str(tmp_path / "state"), "CHATREC_MODELS_DIR": str(tmp_path / "models"),
+    env = {**os.environ, "CHATREC_STATE_DIR": str(tmp_path / "state"),
+           "CHATREC_MODELS_DIR": str(tmp_path / "models"),
            "CHATREC_ACTIONS_PORT": str(free_port()), "TERM": "xterm", "PYTHONPATH": str(ROOT)}
     for name in ("CHATREC_BROKER_URL", "CHATREC_RESULT_BACKEND", "CHATREC_DATABASE_URL",
                  "CHATREC_TRACKER_STORE_URL", "CHATREC_LOCK_STORE_URL"):
@@ -91,7 +92,8 @@ def _stack(mode: str, tmp_path: Path, rasa_model: Path, movielens, pipe: bool = 
     command = [sys.executable, "-m", "launcher.stack", mode, "--model", str(rasa_model), "--port",
                str(free_port()), "--conversation-id", "shell:test"]
     if pipe:  # as in `make serve 2>&1 | tee serve.log`
-        command = ["bash", "-c", f"{shlex.join(command)} 2>&1 | tee {shlex.quote(str(tmp_path / 'serve.log'))}"]
+        log = shlex.quote(str(tmp_path / "serve.log"))
+        command = ["bash", "-c", f"{shlex.join(command)} 2>&1 | tee {log}"]
     return Terminal(command, env)
 
 
@@ -121,7 +123,9 @@ def test_the_run_command_holds_a_conversation_and_stop_ends_everything(tmp_path,
         terminal.close()
 
 
-def test_interactive_mode_runs_on_the_same_stack_and_a_closed_terminal_stops_it(tmp_path, rasa_model, movielens):
+def test_interactive_mode_runs_on_the_same_stack_and_a_closed_terminal_stops_it(
+    tmp_path, rasa_model, movielens
+):
     terminal = _stack("interactive", tmp_path, rasa_model, movielens)
     try:
         terminal.wait_for(r"Your input ->")
@@ -146,12 +150,14 @@ def test_no_process_outlives_the_serve_launcher(tmp_path, rasa_model, movielens,
         port = re.search(r"Rasa is listening on http://127.0.0.1:(\d+) ", terminal.printed).group(1)
         # ready means ready: the first message after it gets a real list, not the popular fallback
         first = requests.post(f"http://127.0.0.1:{port}/webhooks/rest/webhook", timeout=60,
-                              json={"sender": "test:first", "message": "recommend a comedy from the 90s"}).json()
+                              json={"sender": "test:first",
+                                    "message": "recommend a comedy from the 90s"}).json()
         (listing,) = structured(first)
         assert len(listing["items"]) == 5 and not listing["fallback"]
         started = descendants(terminal.process.pid)
         commands = {pid: _command(pid) for pid in started}
-        assert sum("celery" in c for c in commands.values()) >= 2 and any("rasa_sdk" in c for c in commands.values())
+        assert sum("celery" in c for c in commands.values()) >= 2
+        assert any("rasa_sdk" in c for c in commands.values())
         if ending == "crash":
             terminal.process.kill()  # the launcher itself: no `finally` runs
         else:

@@ -10,8 +10,13 @@ import pytest
 import yaml
 
 from chatrec.settings import environment
-from launcher.stack import (LOCK_PASSWORD_VARIABLE, TRACKER_PASSWORD_VARIABLE, lock_store_config,
-                            tracker_store_config, write_endpoints)
+from launcher.stack import (
+    LOCK_PASSWORD_VARIABLE,
+    TRACKER_PASSWORD_VARIABLE,
+    lock_store_config,
+    tracker_store_config,
+    write_endpoints,
+)
 from tests.chat import train_small_rasa_model
 
 
@@ -36,9 +41,11 @@ def test_postgres_and_redis_passwords_stay_in_the_environment(tmp_path) -> None:
     endpoints = yaml.safe_load(text)
     assert endpoints["tracker_store"] == {
         "type": "bot.tracker_store.ConversationStore", "dialect": "postgresql", "db": "chat",
-        "url": "db.internal", "port": 6543, "username": "rasa", "password": "${%s}" % TRACKER_PASSWORD_VARIABLE}
-    assert endpoints["lock_store"] == {"type": "bot.lock_store.AtomicRedisLockStore", "url": "cache", "port": 6380, "db": 2, "use_ssl": False,
-                                       "password": "${%s}" % LOCK_PASSWORD_VARIABLE}
+        "url": "db.internal", "port": 6543, "username": "rasa",
+        "password": f"${{{TRACKER_PASSWORD_VARIABLE}}}"}
+    assert endpoints["lock_store"] == {
+        "type": "bot.lock_store.AtomicRedisLockStore", "url": "cache", "port": 6380, "db": 2,
+        "use_ssl": False, "password": f"${{{LOCK_PASSWORD_VARIABLE}}}"}
     assert secrets == {TRACKER_PASSWORD_VARIABLE: "s3cret", LOCK_PASSWORD_VARIABLE: "lockpw"}
 
 

