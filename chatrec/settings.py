@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]  # the checkout (or site-packages when installed)
 # Where state and models go by default: the checkout, or the working folder of an installed `chatrec`.
@@ -29,7 +30,7 @@ QUIET = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
 
 
 def _setting(default: object, doc: str, example: str = "", *, env: str | None = None,
-             shown_default: str | None = None, secret: bool = False) -> object:
+             shown_default: str | None = None, secret: bool = False) -> Any:
     """A field read from `env` (default: CHATREC_<NAME>), documented for the README table."""
     return field(default=default, repr=not secret,
                  metadata={"doc": doc, "example": example, "env": env, "shown_default": shown_default})
@@ -135,12 +136,12 @@ class Settings:
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings that `environ` (default: this process's environment) gives; empty means default."""
         environ = os.environ if environ is None else environ
-        values = {}
+        values: dict[str, Any] = {}
         for spec in fields(cls):
             raw = environ.get(variable(spec.name), "").strip()
             if not raw:
                 continue
-            kind = type(spec.default)
+            kind: Any = type(spec.default)  # every setting has a default
             try:
                 values[spec.name] = kind(raw)
             except ValueError:

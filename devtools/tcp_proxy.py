@@ -60,7 +60,8 @@ class CuttableProxy:
         end.close()
 
     def cut(self) -> None:
-        self._listener.close()
+        if self._listener is not None:
+            self._listener.close()
         with self._lock:
             ends = list(self._open)
         for end in ends:

@@ -112,6 +112,12 @@ class Worker:
         self.log = log
         self.process: subprocess.Popen | None = None
 
+    @property
+    def started(self) -> subprocess.Popen:
+        if self.process is None:
+            raise RuntimeError(f"the {self.queue} worker was not started")
+        return self.process
+
     def start(self) -> Worker:
         self.process = subprocess.Popen(
             celery_worker(self.queue, f"{self.queue}-{uuid.uuid4().hex[:6]}", self.concurrency, self.pool),
@@ -126,8 +132,8 @@ class Worker:
         board = board_for(caller_app(self.env))
         deadline = time.monotonic() + timeout
         while board is not None and not board.alive(self.queue):
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the {self.queue} worker exited with {self.process.returncode}; "
+            if self.started.poll() is not None:
+                raise RuntimeError(f"the {self.queue} worker exited with {self.started.returncode}; "
                                    f"see {self.log}")
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the {self.queue} worker did not start within {timeout} s; "
@@ -137,7 +143,7 @@ class Worker:
 
     def children(self) -> list[int]:
         """Pids of the pool processes (the ones that run tasks)."""
-        return [child.pid for child in psutil.Process(self.process.pid).children()]
+        return [child.pid for child in psutil.Process(self.started.pid).children()]
 
     def stop(self) -> None:
         if self.process is None:

@@ -67,7 +67,13 @@ def rendezvous(backends: list[str], sender: str) -> list[str]:
 class Router:
     backends: list[str]
     down_until: dict[str, float] = field(default_factory=dict)
-    session: aiohttp.ClientSession | None = None
+    session: aiohttp.ClientSession | None = None  # opened with the server (`serve`)
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            raise RuntimeError("the router's HTTP session opens when its server starts")
+        return self.session
 
     def candidates(self, sender: str) -> list[str]:
         """The sender's order, processes recently found down last (tried only if all others fail)."""
@@ -81,7 +87,7 @@ class Router:
         headers = {name: request.headers[name] for name in FORWARDED_HEADERS if name in request.headers}
         for backend in self.candidates(sender):
             try:
-                async with self.session.request(request.method, backend + request.path_qs, data=body,
+                async with self.http.request(request.method, backend + request.path_qs, data=body,
                                                 headers=headers) as answer:
                     payload = await answer.read()
                     self.down_until.pop(backend, None)
@@ -105,7 +111,7 @@ class Router:
         async def up(backend: str) -> bool:
             timeout = aiohttp.ClientTimeout(total=3)
             try:
-                async with self.session.get(f"{backend}/status", timeout=timeout) as answer:
+                async with self.http.get(f"{backend}/status", timeout=timeout) as answer:
                     return answer.status == 200
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 return False

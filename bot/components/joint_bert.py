@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -156,7 +157,7 @@ def spans(text: str, offsets: Sequence[tuple[int, int]], tags: Sequence[str],
             continue
         current = {"start": start, "end": end, "entity": label, "scores": [confidence]}
         found.append(current)
-    entities = []
+    entities: list[dict[str, Any]] = []
     for item in found:
         start, end = _widen(text, item["start"], item["end"])
         if entities and start < entities[-1]["end"]:

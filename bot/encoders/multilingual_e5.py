@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,13 +97,13 @@ class _Reader:
     def __init__(self, data: bytes) -> None:
         self.data, self.offset = data, 0
 
-    def take(self, fmt: str) -> tuple:
+    def take(self, fmt: str) -> tuple[Any, ...]:
         values = struct.unpack_from("<" + fmt, self.data, self.offset)
         self.offset += struct.calcsize("<" + fmt)
         return values
 
     def array(self, dtype: type, count: int) -> np.ndarray:
-        values = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.offset)
+        values: np.ndarray = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.offset)
         self.offset += values.nbytes
         return values
 

@@ -110,3 +110,22 @@ def test_rasa_starts_without_library_noise() -> None:
     for noise in ("DeprecationWarning", "MovedIn20Warning", "oneDNN", "cudart", "TF-TRT"):
         assert noise not in output, noise
     assert "No story structure conflicts found" in output
+
+
+def test_rasas_unused_entity_examples_warning_is_expected_of_our_pipeline() -> None:
+    """Rasa filters its expected warnings when it configures logging; ours joins them."""
+    import logging
+    import warnings
+
+    from rasa.shared.utils.io import raise_warning
+    from rasa.utils.common import _filter_warnings
+
+    from bot import rasa_cli
+
+    rasa_cli.expect_our_warnings()
+    with warnings.catch_warnings(record=True) as caught:
+        _filter_warnings(log_level=logging.INFO)
+        raise_warning("You have defined training data consisting of entity examples, but your NLU "
+                      "configuration does not include an entity extractor trained on your training data.")
+        raise_warning("Another warning stays.")
+    assert [str(w.message) for w in caught] == ["Another warning stays."]
