@@ -11,12 +11,12 @@ from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, replies
-from actions.recommendations import pointed_item, say, say_without_recommender
-from chatrec.contracts import Feedback
+from actions.recommendations import pointed_item, say, say_unknown_item, say_without_recommender
+from chatrec.contracts import Feedback, Intent
 from recommender.domain.errors import RecommenderError, UnknownItem
 
-KINDS = {"feedback_positive": Feedback.LIKE, "feedback_negative": Feedback.DISLIKE,
-         "already_seen": Feedback.SEEN, "rate_item": Feedback.RATING}
+KINDS = {Intent.FEEDBACK_POSITIVE: Feedback.LIKE, Intent.FEEDBACK_NEGATIVE: Feedback.DISLIKE,
+         Intent.ALREADY_SEEN: Feedback.SEEN, Intent.RATE_ITEM: Feedback.RATING}  # what each intent says
 THANKS = {kind: f"thanks_{kind.value}" for kind in KINDS.values()}  # reply keys
 
 
@@ -25,11 +25,11 @@ async def record(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Feedb
     """Record one piece of feedback; returns the stored item, or {} when it was queued."""
     event_id = f"{context.message_id(tracker)}:{event or kind.value}:{item}"
     try:
-        answer = await calls.write("record_feedback", identity=tracker.sender_id, kind=kind.value, item=item,
-                                   client_event_id=event_id, rating=rating, made_at=context.message_time(tracker),
-                                   said_in_words=event == "said")
+        answer = await calls.write("record_feedback", identity=tracker.sender_id, kind=kind.value,
+                                   item=item, client_event_id=event_id, rating=rating,
+                                   made_at=context.message_time(tracker), said_in_words=event == "said")
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
+        say_unknown_item(dispatcher, tracker, error)
         return None
     except RecommenderError as error:
         dispatcher.utter_message(text=str(error))
@@ -65,8 +65,10 @@ class ActionFeedback(Action):
         if stored:
             dispatcher.utter_message(text=thanks)
         else:  # kept in the outbox until a worker answers
-            dispatcher.utter_message(**replies.without_recommender(thanks + replies.text(language, "queued"), language))
-        return context.slot_changes(tracker, last_item={"id": stored.get("id", item.reference), "title": label})
+            queued = thanks + replies.text(language, "queued")
+            dispatcher.utter_message(**replies.without_recommender(queued, language))
+        shown = {"id": stored.get("id", item.reference), "title": label}
+        return context.slot_changes(tracker, last_item=shown)
 
 
 class ActionNotePreference(Action):
@@ -79,11 +81,13 @@ class ActionNotePreference(Action):
                   domain: dict[str, Any]) -> list[EventType]:
         negative = context.is_negative(str(tracker.latest_message.get("text") or ""))
         vocabulary = calls.vocabulary()
-        genres = list(dict.fromkeys(context.values(tracker, "genre") + context.mentioned_genres(tracker, vocabulary)))
+        said = context.values(tracker, "genre") + context.mentioned_genres(tracker, vocabulary)
+        genres = list(dict.fromkeys(said))
         titles = context.values(tracker, "title")
         if not genres and not titles:
             words = replies.catalog_words(vocabulary, context.language(tracker))
-            say(dispatcher, tracker, "ask_genre_or_item", genre_word=words["genre_word"], item_noun=words["item_noun"])
+            say(dispatcher, tracker, "ask_genre_or_item", genre_word=words["genre_word"],
+                item_noun=words["item_noun"])
             return []
         events: list[EventType] = []
         noted = []

@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import calls, context, critiques, replies, years
+from chatrec.contracts import Intent, ReplyKind
 from recommender.domain.critiques import CritiqueKind
 from recommender.domain.errors import NothingToGoOn, RecommenderError, UnknownItem
 from recommender.tasks import metrics
@@ -23,8 +24,9 @@ def show_list(dispatcher: CollectingDispatcher, tracker: Tracker, header: str, i
               fallback: bool = False) -> None:
     """One message: a header, the numbered items (each with its feedback actions) and a footer."""
     language = context.language(tracker)
-    dispatcher.utter_message(**replies.rich("list", header, items, replies.text(language, "list_footer"),
-                                            language=language, words=words_for(tracker), fallback=fallback))
+    footer = replies.text(language, "list_footer")
+    dispatcher.utter_message(**replies.rich(ReplyKind.LIST, header, items, footer, language=language,
+                                            words=words_for(tracker), fallback=fallback))
 
 
 def words_for(tracker: Tracker) -> dict:
@@ -37,7 +39,8 @@ def say(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, **values: 
     dispatcher.utter_message(text=replies.text(context.language(tracker), key, **values))
 
 
-def say_without_recommender(dispatcher: CollectingDispatcher, tracker: Tracker, key: str, **values: Any) -> None:
+def say_without_recommender(dispatcher: CollectingDispatcher, tracker: Tracker, key: str,
+                            **values: Any) -> None:
     """One line said because no recommender answered (marked so in the reply data)."""
     language = context.language(tracker)
     dispatcher.utter_message(**replies.without_recommender(replies.text(language, key, **values), language))
@@ -51,7 +54,8 @@ def show_popular_instead(dispatcher: CollectingDispatcher, tracker: Tracker) -> 
     if not items:
         say_without_recommender(dispatcher, tracker, "try_again")
         return []
-    show_list(dispatcher, tracker, replies.text(context.language(tracker), "popular_instead"), items, fallback=True)
+    header = replies.text(context.language(tracker), "popular_instead")
+    show_list(dispatcher, tracker, header, items, fallback=True)
     return context.slot_changes(tracker, last_list=replies.remembered(items), last_item=None)
 
 
@@ -70,7 +74,7 @@ async def answer_page(dispatcher: CollectingDispatcher, tracker: Tracker, reques
     except NothingToGoOn:
         return [FollowupAction("taste_form")]
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
+        say_unknown_item(dispatcher, tracker, error)
         return [SlotSet("constraints", {**request, "similar_to": []})]
     except ServiceUnavailable:
         return show_popular_instead(dispatcher, tracker)
@@ -163,10 +167,18 @@ class ActionNotUnderstood(Action):
 def is_a_request(tracker: Tracker, vocabulary: dict) -> bool:
     """Whether an unsure message critiques the list shown, or names a catalog genre while
     request_recommendation is among its REQUEST_AMONG likeliest intents."""
-    ranking = [i["name"] for i in tracker.latest_message.get("intent_ranking") or [] if i["name"] != "nlu_fallback"]
+    ranking = [intent["name"] for intent in tracker.latest_message.get("intent_ranking") or []
+               if intent["name"] != "nlu_fallback"]
     if critiques.said(tracker) and tracker.get_slot("last_list"):
         return True
-    return "request_recommendation" in ranking[:REQUEST_AMONG] and bool(context.genre_values(tracker, vocabulary))
+    requested = Intent.REQUEST_RECOMMENDATION.value in ranking[:REQUEST_AMONG]
+    return requested and bool(context.genre_values(tracker, vocabulary))
+
+
+def say_unknown_item(dispatcher: CollectingDispatcher, tracker: Tracker, error: UnknownItem) -> None:
+    """No such item: the closest titles, if any, in the person's language."""
+    text = replies.unknown_item_text(list(error.suggestions), context.language(tracker))
+    dispatcher.utter_message(text=text)
 
 
 def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.ItemReference | None:
@@ -189,7 +201,7 @@ async def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: s
     try:
         return await calls.run(task, **kwargs)
     except UnknownItem as error:
-        dispatcher.utter_message(text=replies.unknown_item_text(list(error.suggestions), context.language(tracker)))
+        say_unknown_item(dispatcher, tracker, error)
     except ServiceUnavailable:
         metrics.FALLBACKS.labels("try_again").inc()
         say_without_recommender(dispatcher, tracker, "try_again")
@@ -198,11 +210,12 @@ async def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: s
     return None
 
 
-def show_item(dispatcher: CollectingDispatcher, tracker: Tracker, kind: str, header: str, items: list[dict],
-              footer: str, **options: Any) -> None:
+def show_item(dispatcher: CollectingDispatcher, tracker: Tracker, kind: ReplyKind, header: str,
+              items: list[dict], footer: str, **options: Any) -> None:
     """One message about one or two items, in the person's language."""
-    dispatcher.utter_message(**replies.rich(kind, header, items, footer, numbered=False,
-                                            language=context.language(tracker), words=words_for(tracker), **options))
+    language = context.language(tracker)
+    dispatcher.utter_message(**replies.rich(kind, header, items, footer, numbered=False, language=language,
+                                            words=words_for(tracker), **options))
 
 
 class ActionWhy(Action):
@@ -215,14 +228,14 @@ class ActionWhy(Action):
         if item is None:
             return []
         language = context.language(tracker)
-        found = await about_item(dispatcher, tracker, "explain", identity=tracker.sender_id, item=item.reference,
-                                 constraints=context.request(tracker), language=language,
+        found = await about_item(dispatcher, tracker, "explain", identity=tracker.sender_id,
+                                 item=item.reference, constraints=context.request(tracker), language=language,
                                  **context.stated_genres(tracker))
         if found is None:
             return []
         reasons = ("" if language == replies.ZH else " ").join(reason["text"] for reason in found["reasons"])
-        show_item(dispatcher, tracker, "item", replies.text(language, "why_header", label=found["item"]["label"]),
-                  [found["item"]], reasons, actions=3)
+        header = replies.text(language, "why_header", label=found["item"]["label"])
+        show_item(dispatcher, tracker, ReplyKind.ITEM, header, [found["item"]], reasons, actions=3)
         return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
@@ -239,8 +252,8 @@ class ActionDetails(Action):
         if found is None:
             return []
         language = context.language(tracker)
-        show_item(dispatcher, tracker, "item", replies.text(language, "details_header"), [found["item"]],
-                  replies.rating_text(found["mean_rating"], found["ratings"], language))
+        show_item(dispatcher, tracker, ReplyKind.ITEM, replies.text(language, "details_header"),
+                  [found["item"]], replies.rating_text(found["mean_rating"], found["ratings"], language))
         return context.slot_changes(tracker, last_item=replies.remembered([found["item"]])[0])
 
 
@@ -262,6 +275,6 @@ class ActionCompare(Action):
         rated = [{**item, "note": replies.rating_text(item["mean_rating"], item["ratings"], language)}
                  for item in found["items"]]
         preferred = next(item for item in found["items"] if item["id"] == found["preferred"])
-        show_item(dispatcher, tracker, "compare", replies.text(language, "compare_header"), rated,
+        show_item(dispatcher, tracker, ReplyKind.COMPARE, replies.text(language, "compare_header"), rated,
                   replies.text(language, "compare_pick", label=preferred["label"]))
         return context.slot_changes(tracker, last_item=replies.remembered([preferred])[0])

@@ -1,11 +1,12 @@
 """Reply texts and buttons, in the person's language (English or Chinese). Button payloads
-are Rasa intent payloads that carry the item id, so a press reaches the right intent and
-item without NLU.
+are Rasa intent payloads that carry the item id (chatrec/contracts.py `payload`), so a press
+reaches the right intent and item without NLU.
 
 A list (and an item's details, its reasons, a comparison) is one message:
 plain text, which `rasa shell` and `rasa interactive` show, plus the same
-content as data (Rasa's custom JSON, key "chatrec") that the Telegram and
-Slack adapters render natively, with each item's actions.
+content as data (chatrec/contracts.py `ReplyData`, in Rasa's custom JSON) that
+the Telegram and Slack adapters render natively from its fields, with each
+item's actions.
 
 Catalog words (the item noun, genre names) come from the catalog's
 vocabulary: in Chinese from its translations, else its own words.
@@ -13,22 +14,33 @@ vocabulary: in Chinese from its translations, else its own words.
 
 from __future__ import annotations
 
-import json
-
+from chatrec.contracts import (
+    CUSTOM_KEY,
+    Intent,
+    ReplyAction,
+    ReplyData,
+    ReplyItem,
+    ReplyKind,
+    action_kind,
+    payload,
+)
 from chatrec.language import Language
 
 EN, ZH = Language.ENGLISH.value, Language.CHINESE.value
-FEEDBACK_INTENTS = ("feedback_positive", "feedback_negative", "already_seen", "ask_why")
+# an item's buttons, in order; their titles are the TEXTS under the intent's name
+ITEM_ACTIONS = (Intent.FEEDBACK_POSITIVE, Intent.FEEDBACK_NEGATIVE, Intent.ALREADY_SEEN, Intent.ASK_WHY)
 TEXTS: dict[str, dict[str, str]] = {
     EN: {
         "feedback_positive": "👍 Like", "feedback_negative": "👎 Not for me", "already_seen": "✓ Seen it",
         "ask_why": "Why?",
-        "list_footer": "Say \"more\", \"why the second one?\", \"I like the first one\" or \"seen the third one\".",
+        "list_footer": "Say \"more\", \"why the second one?\", \"I like the first one\" "
+                       "or \"seen the third one\".",
         "unavailable": "My recommender is not answering right now, sorry.",
         "try_again": "My recommender is not answering right now, sorry. Please try again in a minute.",
         "popular_instead": "My recommender is not answering right now, sorry. Meanwhile, these are popular "
                            "and well liked:",
-        "which_one": "Which one do you mean? Say \"the second one\", name the title, or tap a button under it.",
+        "which_one": "Which one do you mean? Say \"the second one\", name the title, "
+                     "or tap a button under it.",
         "shown_how_many": "I showed you {count} — which one do you mean?",
         "no_list_yet": "I haven't shown you a list yet. Ask me for a recommendation first.",
         "which_two": "Which two should I compare? For example: \"Fargo or Heat?\"",
@@ -38,9 +50,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "details_header": "Here it is:",
         "compare_header": "Side by side:",
         "compare_pick": "For you I'd pick {label}.",
-        "nothing_left": "{reason} I've set that request aside: ask for something else, or say \"start over\".",
-        "outside_catalog": "My {side} {nouns} are from {year}, so I have nothing from then. Try another time, "
-                           "or say \"start over\".",
+        "nothing_left": "{reason} I've set that request aside: ask for something else, "
+                        "or say \"start over\".",
+        "outside_catalog": "My {side} {nouns} are from {year}, so I have nothing from then. "
+                           "Try another time, or say \"start over\".",
         "newest": "newest", "oldest": "oldest",
         "not_rated": "Nobody has rated it yet.",
         "rated_one": "Rated {mean:.1f}/5 by 1 person.",
@@ -63,12 +76,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "forgotten_later": "Your conversation is deleted; your ratings will be deleted as soon as my "
                            "recommender is back.",
         "no_taste_caught": "I didn't catch a genre or a title there.",
-        "no_prices": "My {nouns} have no prices, so I can't look for cheaper or pricier ones. Try \"less well "
-                     "known\", \"newer\" or \"better rated\".",
+        "no_prices": "My {nouns} have no prices, so I can't look for cheaper or pricier ones. "
+                     "Try \"less well known\", \"newer\" or \"better rated\".",
         "critique_newer": "newer than {pivot}", "critique_older": "older than {pivot}",
         "critique_less_popular": "less well known than {pivot}",
-        "critique_more_popular": "better known than {pivot}", "critique_better_rated": "better rated than {pivot}",
-        "critique_different_genre": "not the genre of {pivot}", "critique_same_genre": "the genre of {pivot} but different",
+        "critique_more_popular": "better known than {pivot}",
+        "critique_better_rated": "better rated than {pivot}",
+        "critique_different_genre": "not the genre of {pivot}",
+        "critique_same_genre": "the genre of {pivot} but different",
         "critique_cheaper": "cheaper than {pivot}",
         "critique_pricier": "pricier than {pivot}", "the_list": "the last list", "it": "it",
     },
@@ -89,9 +104,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "details_header": "详细信息：",
         "compare_header": "对比一下：",
         "compare_pick": "我会为你选 {label}。",
-        "nothing_left": "没有可以推荐的{request}了（没有符合的，或者都已经推荐过、看过了）。这个请求我先放一边了："
-                        "换个要求，或者说“重新开始”。",
-        "outside_catalog": "我这里{side}的{nouns}是{year}年的，那个时间的没有。换个年代试试，或者说“重新开始”。",
+        "nothing_left": "没有可以推荐的{request}了（没有符合的，或者都已经推荐过、看过了）。"
+                        "这个请求我先放一边了：换个要求，或者说“重新开始”。",
+        "outside_catalog": "我这里{side}的{nouns}是{year}年的，那个时间的没有。"
+                           "换个年代试试，或者说“重新开始”。",
         "newest": "最新", "oldest": "最早",
         "not_rated": "还没有人打过分。",
         "rated_one": "1个人打分，平均{mean:.1f}/5。",
@@ -112,12 +128,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "forgotten": "好了：关于你的所有信息都删除了。说声“你好”就能重新开始。",
         "forgotten_later": "对话已删除；推荐服务恢复后会马上删除你的评分。",
         "no_taste_caught": "我没听出类型或名字。",
-        "no_prices": "我这里的{nouns}没有价格，没法找更便宜或更贵的。可以试试“冷门一点的”“新一点的”或“评分更高的”。",
+        "no_prices": "我这里的{nouns}没有价格，没法找更便宜或更贵的。"
+                     "可以试试“冷门一点的”“新一点的”或“评分更高的”。",
         "critique_newer": "比{pivot}新", "critique_older": "比{pivot}老",
         "critique_less_popular": "比{pivot}冷门", "critique_more_popular": "比{pivot}热门",
         "critique_better_rated": "比{pivot}评分高", "critique_different_genre": "和{pivot}类型不同",
         "critique_same_genre": "和{pivot}同类型但不一样",
-        "critique_cheaper": "比{pivot}便宜", "critique_pricier": "比{pivot}贵", "the_list": "上一批", "it": "它",
+        "critique_cheaper": "比{pivot}便宜", "critique_pricier": "比{pivot}贵",
+        "the_list": "上一批", "it": "它",
     },
 }
 # English sentences other code and tests refer to
@@ -141,15 +159,12 @@ def catalog_words(vocabulary: dict, language: str | None) -> dict:
             "genres": translated.get("genres") or {}}
 
 
-def payload(intent: str, item_id: str) -> str:
-    return f"/{intent}{json.dumps({'item_id': item_id})}"
-
-
 def genre_names(genres: list[str], words: dict) -> list[str]:
     return [words["genres"].get(genre, genre) for genre in genres]
 
 
-def item_line(item: dict, position: int | None = None, language: str | None = EN, words: dict | None = None) -> str:
+def item_line(item: dict, position: int | None = None, language: str | None = EN,
+              words: dict | None = None) -> str:
     """"2. Fargo (1996) — Crime, Drama, Thriller" ("2. Fargo (1996) — 犯罪、剧情、惊悚")."""
     prefix = f"{position}. " if position is not None else ""
     names = genre_names(list(item.get("genres") or []), words or {"genres": {}})
@@ -158,31 +173,53 @@ def item_line(item: dict, position: int | None = None, language: str | None = EN
     return f"{prefix}{item['label']}" + (f" — {genres}" if genres else "") + note
 
 
-def item_buttons(item: dict, language: str | None = EN) -> list[dict]:
-    return [{"title": text(language, intent), "payload": payload(intent, item["id"])} for intent in FEEDBACK_INTENTS]
+def title_and_year(item: dict) -> tuple[str, int | None]:
+    """An item's title without its year, and the year: items from the recommender carry "label",
+    the title as people write it with its year ("The Godfather (1972)"), and "year"."""
+    label, year = item["label"], item.get("year")
+    if year is not None and label.endswith(f" ({year})"):
+        return label[:-len(f" ({year})")], int(year)
+    return label, None  # no year, or one the label already shows some other way
 
 
-def rich(kind: str, header: str, items: list[dict], footer: str = "", numbered: bool = True,
-         actions: int = len(FEEDBACK_INTENTS), language: str | None = EN, words: dict | None = None,
+def item_actions(item_id: str, language: str | None = EN,
+                 count: int = len(ITEM_ACTIONS)) -> tuple[ReplyAction, ...]:
+    """The first `count` of an item's buttons, in `language`."""
+    return tuple(ReplyAction(text(language, intent.value), payload(intent, item_id), action_kind(intent))
+                 for intent in ITEM_ACTIONS[:count])
+
+
+def reply_item(item: dict, position: int | None, actions: int, language: str | None = EN,
+               words: dict | None = None) -> ReplyItem:
+    """An item of the recommender's as reply data: its fields, genre names in `language`."""
+    title, year = title_and_year(item)
+    genres = genre_names(list(item.get("genres") or []), words or {"genres": {}})
+    return ReplyItem(str(item["id"]), title, year, tuple(genres), item.get("note") or "", position,
+                     item_actions(str(item["id"]), language, actions))
+
+
+def message(body: str, data: ReplyData) -> dict:
+    """`utter_message` arguments: plain text (what `rasa shell` shows) and the same as data."""
+    return {"text": body, "json_message": {CUSTOM_KEY: data.to_json()}}
+
+
+def rich(kind: ReplyKind | str, header: str, items: list[dict], footer: str = "", numbered: bool = True,
+         actions: int = len(ITEM_ACTIONS), language: str | None = EN, words: dict | None = None,
          fallback: bool = False) -> dict:
-    """`utter_message` arguments for one message about `items` ("list", "item" or "compare");
+    """`utter_message` arguments for one message about `items` (a list, an item or a comparison);
     `fallback`: popular picks shown because no recommender answered."""
-    lines = [item_line(item, position if numbered else None, language, words)
-             for position, item in enumerate(items, start=1)]
+    positions = [position if numbered else None for position in range(1, len(items) + 1)]
+    lines = [item_line(item, position, language, words) for position, item in zip(positions, items)]
     body = "\n".join([header, *lines] + ([footer] if footer else []))  # "\n\n" would split it in Rasa's REST
-    return {"text": body, "json_message": {"chatrec": {
-        "kind": kind, "text": body, "header": header, "footer": footer, "language": language or EN,
-        "fallback": fallback,
-        "items": [{"id": item["id"], "label": item["label"], "line": line,
-                   "position": position if numbered else None, "actions": item_buttons(item, language)[:actions]}
-                  for position, (item, line) in enumerate(zip(items, lines), start=1)]}}}
+    found = tuple(reply_item(item, position, actions, language, words)
+                  for position, item in zip(positions, items))
+    return message(body, ReplyData(ReplyKind(kind), body, header, footer, language or EN, fallback, found))
 
 
 def without_recommender(body: str, language: str | None = EN) -> dict:
     """`utter_message` arguments for a text said because no recommender answered, marked as a
     fallback in the reply data (what channels and benchmarks read, never the wording)."""
-    return {"text": body, "json_message": {"chatrec": {"kind": "text", "text": body, "language": language or EN,
-                                                       "fallback": True}}}
+    return message(body, ReplyData(ReplyKind.TEXT, body, language=language or EN, fallback=True))
 
 
 def remembered(items: list[dict]) -> list[dict]:
@@ -236,5 +273,6 @@ def rating_text(mean: float | None, count: int, language: str | None = EN) -> st
 
 def unknown_item_text(suggestions: list, language: str | None = EN) -> str:
     if suggestions:
-        return text(language, "did_you_mean", suggestions=text(language, "or").join(s.label for s in suggestions))
+        labels = text(language, "or").join(suggestion.label for suggestion in suggestions)
+        return text(language, "did_you_mean", suggestions=labels)
     return text(language, "unknown_title")

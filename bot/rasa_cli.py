@@ -56,6 +56,8 @@ from rasa.core import run  # noqa: E402
 from rasa.core.actions.action import RemoteAction  # noqa: E402
 from rasa.core.channels import console  # noqa: E402
 
+from chatrec.contracts import CUSTOM_KEY  # noqa: E402
+
 PATCHED_RASA = "3.6."  # the fixes replace private functions of this Rasa release only
 _validate_original = RemoteAction._validate_action_result
 _load_agent_on_start = run.load_agent_on_start
@@ -64,7 +66,7 @@ _print_bot_output = console._print_bot_output
 
 def _print_text_not_data(message: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
     """Skip the adapters' copy of a message whose text was already printed."""
-    if "chatrec" in (message.get("custom") or {}) and not message.get("text"):
+    if CUSTOM_KEY in (message.get("custom") or {}) and not message.get("text"):
         return None
     return _print_bot_output(message, *args, **kwargs)
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from channels.rasa_client import rasa_url
 from chatrec import settings

@@ -1,15 +1,17 @@
 """The one client both adapters use to reach the bot: Rasa's REST webhook,
-with timeouts, and one error for "the bot cannot answer right now"."""
+with timeouts, and one error for "the bot cannot answer right now". Replies
+come back as the data the action server sent (chatrec/contracts.py
+`ReplyData`), or as plain text with buttons."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 
 from chatrec import settings
-from chatrec.contracts import SENDER_HEADER
+from chatrec.contracts import SENDER_HEADER, ReplyAction, ReplyData, ReplyKind
 
 log = logging.getLogger(__name__)
 
@@ -17,53 +19,35 @@ MAX_MESSAGE_CHARS = 2000  # longer messages are cut before they reach the NLU
 
 
 @dataclass(frozen=True)
-class Button:
-    title: str
-    payload: str
-
-
-@dataclass(frozen=True)
-class Item:
-    """One item of a list the bot sent, with what a person can do about it."""
-    id: str
-    label: str
-    line: str  # "2. Fargo (1996) — Crime, Drama"
-    actions: tuple[Button, ...]
-
-
-@dataclass(frozen=True)
 class Reply:
-    text: str
-    buttons: tuple[Button, ...] = field(default_factory=tuple)
-    kind: str = "text"  # or "list", "item", "compare": render `header`, `items`, `footer`
-    header: str = ""
-    items: tuple[Item, ...] = ()
-    footer: str = ""
-    language: str = ""  # what the bot answered in ("en", "zh"), when it said
+    """One message of the bot: its data (a list, an item, a comparison or text: ReplyData), and
+    for a plain Rasa response (one of the domain's, such as the "forget me?" question) its buttons."""
+    data: ReplyData
+    buttons: tuple[ReplyAction, ...] = ()
 
 
-def _structured(data: dict) -> Reply:
-    """A list (or item, comparison) the bot sent as data (actions/replies.py `rich`)."""
-    items = tuple(Item(str(i["id"]), i["label"], i["line"],
-                       tuple(Button(b["title"], b["payload"]) for b in i.get("actions") or []))
-                  for i in data.get("items") or [])
-    return Reply(data.get("text", ""), kind=data.get("kind", "list"), header=data.get("header", ""),
-                 items=items, footer=data.get("footer", ""), language=data.get("language", ""))
+def plain(text: str, buttons: tuple[ReplyAction, ...] = (), language: str = "") -> Reply:
+    """A reply that is only text, perhaps with buttons."""
+    return Reply(ReplyData(ReplyKind.TEXT, text, language=language), buttons)
+
+
+def _buttons(message: dict) -> tuple[ReplyAction, ...]:
+    return tuple(ReplyAction.from_json(button) for button in message.get("buttons") or ())
 
 
 def replies_from(messages: list[dict]) -> list[Reply]:
-    """Rasa's REST messages as replies. A structured message arrives as its text, then its data
-    (Rasa's custom JSON): the two become one reply."""
+    """Rasa's REST messages as replies. A message of actions/replies.py arrives as its text, then
+    its data (Rasa's custom JSON): the two become one reply."""
     found: list[Reply] = []
     for message in messages:
-        data = (message.get("custom") or {}).get("chatrec")
-        if data:
-            if found and found[-1].kind == "text" and found[-1].text == data.get("text"):
+        data = ReplyData.of_message(message)
+        if data is not None:
+            last = found[-1] if found else None
+            if last is not None and last.data.kind is ReplyKind.TEXT and last.data.text == data.text:
                 found.pop()
-            found.append(_structured(data))
+            found.append(Reply(data))
         elif message.get("text") or message.get("buttons"):
-            found.append(Reply(message.get("text") or "",
-                               tuple(Button(b["title"], b["payload"]) for b in message.get("buttons") or [])))
+            found.append(plain(message.get("text") or "", _buttons(message)))
     return found
 
 
@@ -83,7 +67,7 @@ class RasaClient:
     async def send(self, sender: str, text: str, language_code: str | None = None) -> list[Reply]:
         """The bot's replies to one message from `sender`; `language_code` is the platform's guess
         of the person's language, which the bot uses when the message shows none."""
-        message = {"sender": sender, "message": text[:MAX_MESSAGE_CHARS]}
+        message: dict[str, str | dict[str, str]] = {"sender": sender, "message": text[:MAX_MESSAGE_CHARS]}
         if language_code:
             message["metadata"] = {"language_code": language_code}
         try:

@@ -1,9 +1,9 @@
-"""A mapping that keeps only its newest keys: update ids already handled, buttons shown."""
+"""A mapping that keeps only its newest keys: the Telegram updates and Slack deliveries already handled."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Hashable
+from collections.abc import Hashable
 
 
 class Recent(OrderedDict):
@@ -13,7 +13,7 @@ class Recent(OrderedDict):
         super().__init__()
         self.size = size
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple:
         """Pickled with its size and keys in order (the Telegram adapter keeps it across restarts)."""
         return type(self), (self.size,), None, None, iter(self.items())
 

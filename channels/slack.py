@@ -8,12 +8,15 @@ Direct messages (in their thread, if any), @-mentions in channels
 (answered in the thread) and follow-ups in a channel thread the bot has
 answered in go to the bot as the sender `slack:<team>:<user>`, as plain
 words: Slack's escaping and mention/link markup are undone first. Replies
-come back as Block Kit: a list is one message with a section and the
-actions for each item; a press is sent on as the button's payload and the
-message is updated to show it (a second press of the same choice is stored
-once). Bolt verifies the signing secret (401 for a forged request), answers
-url_verification, acknowledges within Slack's 3 seconds and does the work
-afterwards, and ignores the app's own messages. A retried delivery
+come back as Block Kit: a list (an item, a comparison) arrives as data
+(chatrec/contracts.py `ReplyData`) and is one message with a section per
+item, rendered from its fields in the reply's language, and its actions. A
+press is sent on as the button's payload; a feedback press is shown on the
+message in place of the item's buttons (a second press of the same choice
+is stored once), a question ("why?") is not. Bolt verifies the signing
+secret (401 for a forged request), answers url_verification, acknowledges
+within Slack's 3 seconds and does the work afterwards, and ignores the
+app's own messages. A retried delivery
 (X-Slack-Retry-Num, same event id) is answered once. slack_sdk retries
 HTTP 429 after Slack's Retry-After and retries connection errors; a message
 that still cannot be delivered is logged with its channel (never its text).
@@ -30,27 +33,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
-                                                         AsyncRateLimitErrorRetryHandler)
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from channels import texts
-from channels.rasa_client import BotUnavailable, RasaClient, Reply
-from chatrec.language import of_message
+from channels.rasa_client import BotUnavailable, RasaClient, Reply, plain
 from channels.recent import Recent
 from chatrec import settings
+from chatrec.contracts import ActionKind, ReplyAction, ReplyKind, action_kind
+from chatrec.language import of_message
 from chatrec.settings import variable
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-BUTTON_ACTION = re.compile(r"^chatrec_button_\d+$")
+BUTTON_ACTION = re.compile(r"^chatrec_(?P<kind>[a-z]+)_\d+$")  # chatrec_feedback_0, chatrec_question_3
 REMEMBERED_EVENTS = 10_000
 SECTION_LIMIT = 3000  # characters of text in one section block
 RETRIES = 5
@@ -84,15 +90,21 @@ def plain_words(text: str) -> str:
     return " ".join(text.split())
 
 
-def _section(text: str) -> list[dict]:
-    text = escape(text) or " "
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text[i:i + SECTION_LIMIT]}}
-            for i in range(0, len(text), SECTION_LIMIT)]
+def bold(markup: str) -> str:
+    return f"*{markup}*"
 
 
-def _actions(buttons, block_id: str | None = None) -> dict:
+def _sections(markup: str) -> list[dict]:
+    """Sections of mrkdwn (already escaped), 3000 characters each."""
+    markup = markup or " "
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": markup[i:i + SECTION_LIMIT]}}
+            for i in range(0, len(markup), SECTION_LIMIT)]
+
+
+def _actions(buttons: tuple[ReplyAction, ...], block_id: str | None = None) -> dict:
+    """An actions block; each button's action_id says its kind (chatrec_feedback_0, chatrec_question_3)."""
     block = {"type": "actions", "elements": [
-        {"type": "button", "action_id": f"chatrec_button_{number}", "value": button.payload,
+        {"type": "button", "action_id": f"chatrec_{button.kind.value}_{number}", "value": button.payload,
          "text": {"type": "plain_text", "text": button.title, "emoji": True}}
         for number, button in enumerate(buttons)]}
     if block_id:
@@ -101,24 +113,36 @@ def _actions(buttons, block_id: str | None = None) -> dict:
 
 
 def blocks(reply: Reply) -> list[dict]:
-    """Text as sections (3000 characters each) then its buttons; a list as one section and one
-    actions block per item between its header and footer."""
-    if reply.kind == "text":
-        return _section(reply.text) + ([_actions(reply.buttons)] if reply.buttons else [])
-    found = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{escape(reply.header)}*"}}]
-    for number, item in enumerate(reply.items):
-        found += _section(item.line)
+    """Text as sections then its buttons; a list (an item, a comparison) as its header, then a
+    section per item (from its fields, in the reply's language) with its actions, then its footer."""
+    data = reply.data
+    if data.kind is ReplyKind.TEXT:
+        return _sections(escape(data.text)) + ([_actions(reply.buttons)] if reply.buttons else [])
+    found = _sections(bold(escape(data.header)))
+    for number, item in enumerate(data.items):
+        found += _sections(texts.item_line(item, data.language, escape, bold))
         if item.actions:
             found.append(_actions(item.actions, f"item_{number}"))
-    if reply.footer:
-        found.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(reply.footer)}]})
+    if data.footer:
+        found.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(data.footer)}]})
     return found
+
+
+def pressed_kind(action: dict) -> ActionKind:
+    """Feedback or a question, as the button's action_id says (a button posted before action ids
+    said it: as its payload's intent says)."""
+    said = BUTTON_ACTION.match(action.get("action_id") or "")
+    try:
+        return ActionKind(said["kind"] if said else "")
+    except ValueError:
+        return action_kind(action.get("value") or "")
 
 
 def marked(message_blocks: list[dict], block_id: str, choice: str) -> list[dict]:
     """The message's blocks with one item's buttons replaced by the choice made."""
-    return [{"type": "context", "block_id": block_id, "elements": [{"type": "mrkdwn", "text": f"✓ {escape(choice)}"}]}
-            if block.get("block_id") == block_id else block for block in message_blocks]
+    mark = {"type": "context", "block_id": block_id,
+            "elements": [{"type": "mrkdwn", "text": f"✓ {escape(choice)}"}]}
+    return [mark if block.get("block_id") == block_id else block for block in message_blocks]
 
 
 class Deliveries:
@@ -147,13 +171,23 @@ async def relay(client: AsyncWebClient, rasa: RasaClient, team: str, user: str, 
     try:
         replies = await rasa.send(f"slack:{team}:{user}", text)
     except BotUnavailable:
-        replies = [Reply(texts.text(of_message(text), "apology"))]
+        replies = [plain(texts.text(of_message(text), "apology"))]
     for reply in replies:
         try:
-            await client.chat_postMessage(channel=channel, text=escape(reply.text) or " ", blocks=blocks(reply),
-                                          thread_ts=thread_ts)
+            await client.chat_postMessage(channel=channel, text=escape(reply.data.text) or " ",
+                                          blocks=blocks(reply), thread_ts=thread_ts)
         except (SlackApiError, SlackClientError, OSError) as error:
             log.error("could not deliver a message to channel %s: %s", channel, _reason(error))
+
+
+async def mark_choice(client: AsyncWebClient, channel: str, message: dict, block_id: str,
+                      choice: str) -> None:
+    """Show the choice made in place of that item's buttons."""
+    try:
+        await client.chat_update(channel=channel, ts=message["ts"], text=escape(message.get("text") or " "),
+                                 blocks=marked(message["blocks"], block_id, choice))
+    except (SlackApiError, SlackClientError, OSError) as error:
+        log.info("could not mark the choice in channel %s: %s", channel, _reason(error))
 
 
 def _reason(error: Exception) -> str:
@@ -200,18 +234,14 @@ def build(token: str, signing_secret: str, rasa: RasaClient, api_url: str | None
     async def on_button(ack, body: dict, action: dict, client: AsyncWebClient) -> None:
         message = body.get("message") or {}
         channel = body["channel"]["id"]
+        feedback = pressed_kind(action) is ActionKind.FEEDBACK  # a question ("why?") may be asked again
         press = f"press:{channel}:{message.get('ts')}:{action.get('block_id')}:{action['value']}"
-        if not deliveries.first_time(press):
-            await ack()
-            return  # the same choice again: stored once
         await ack()
+        if feedback and not deliveries.first_time(press):
+            return  # the same choice again: stored once
         block_id = action.get("block_id") or ""
-        if block_id.startswith("item_") and message.get("blocks") and not action["value"].startswith("/ask_why"):
-            try:
-                await client.chat_update(channel=channel, ts=message["ts"], text=escape(message.get("text") or " "),
-                                         blocks=marked(message["blocks"], block_id, action["text"]["text"]))
-            except (SlackApiError, SlackClientError, OSError) as error:
-                log.info("could not mark the choice in channel %s: %s", channel, _reason(error))
+        if feedback and block_id.startswith("item_") and message.get("blocks"):
+            await mark_choice(client, channel, message, block_id, action["text"]["text"])
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         await relay(client, rasa, team, body["user"]["id"], channel, action["value"],
                     thread_ts=message.get("thread_ts"))
@@ -221,8 +251,9 @@ def build(token: str, signing_secret: str, rasa: RasaClient, api_url: str | None
         if event.get("tab") not in (None, "home"):
             return
         try:
-            await client.views_publish(user_id=event["user"], view={
-                "type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": HOME_HELP}}]})
+            help_section = {"type": "section", "text": {"type": "mrkdwn", "text": HOME_HELP}}
+            home = {"type": "home", "blocks": [help_section]}
+            await client.views_publish(user_id=event["user"], view=home)
         except (SlackApiError, SlackClientError, OSError) as error:
             log.error("could not publish the home tab: %s", _reason(error))
 
@@ -276,7 +307,8 @@ def main() -> None:
     from channels.launch import with_bot
 
     config = settings.current()
-    missing = [variable(name) for name in ("slack_bot_token", "slack_signing_secret") if not getattr(config, name)]
+    required = ("slack_bot_token", "slack_signing_secret")
+    missing = [variable(name) for name in required if not getattr(config, name)]
     if missing:
         raise SystemExit(f"Set {' and '.join(missing)} (from your Slack app's settings); see the README.")
     with_bot(serve)

@@ -1,97 +1,110 @@
-"""Inline keyboards for the bot's replies, in Telegram's 64 bytes of callback data.
+"""Inline keyboards for the bot's replies, with python-telegram-bot's arbitrary callback data.
 
-A list is one message with a row of numbers; a number shows that item's
-actions (like, not for me, seen, why) and "back": any action in two taps.
-Callback data holds only short tokens (`i:<list>:<item>`, `a:<list>:<item>:<action>`,
-`b:<list>`), never item ids, so any catalog id fits. What a token means is
-remembered per adapter process (the newest REMEMBERED lists); a press of a
-forgotten list is answered with "ask me again".
+A reply with items is one message with a row of numbers; a number shows that
+item's actions (like, not for me, seen, why) and "back": any action in two
+taps. A button's callback data is a small object (OpenItem, Act, Back, Say)
+that python-telegram-bot keeps in its callback-data cache, sending Telegram
+only a 64-character key, so any catalog id and payload fit. The buttons of
+one message share its `Shown`: the reply, and the feedback chosen on each
+item, which every later keyboard of the message shows. The adapter persists
+the cache (channels/telegram.py), so the buttons of a list shown before a
+restart still work; a button whose data is gone arrives as
+`telegram.ext.InvalidCallbackData`, answered with "ask me again".
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from channels import texts
-from channels.rasa_client import Button, Reply
-from channels.recent import Recent
+from chatrec.contracts import ActionKind, ReplyAction, ReplyData
 
-REMEMBERED = 10_000
+KEYBOARDS = 10_000  # keyboards the cache keeps (each press of a number or "back" sends another)
 PER_ROW = 5
-WHY = "/ask_why"  # a question, not feedback: never marked as chosen
+TITLE_CHARS = 24  # an unnumbered item's button shows the start of its title
 
 
-@dataclass
+@dataclass(eq=False)
 class Shown:
-    """One list message: its items and what was chosen for each."""
-    reply: Reply
-    chosen: dict[int, str] = field(default_factory=dict)  # item index -> action title
+    """One message with items: the reply, and the feedback chosen on each item (index -> the
+    action's title). Shared by the callback data of every keyboard of the message."""
+
+    reply: ReplyData
+    chosen: dict[int, str] = field(default_factory=dict)
 
     def selector(self, index: int) -> str:
+        """The text of the button that opens item `index`: its number (or title), and the choice."""
         item = self.reply.items[index]
-        mark = f" {self.chosen[index].split()[0]}" if index in self.chosen else ""
-        name = str(index + 1) if item.line[:1].isdigit() else item.label[:24]
-        return name + mark
+        name = str(item.position) if item.position is not None else item.title[:TITLE_CHARS]
+        return name + (f" {self.chosen[index].split()[0]}" if index in self.chosen else "")
 
 
-class Keyboards:
-    """Remembers the lists this adapter showed and builds their keyboards."""
+@dataclass(frozen=True)
+class OpenItem:
+    """A number: show item `index`'s actions."""
 
-    def __init__(self, size: int = REMEMBERED) -> None:
-        self._shown = Recent(size)  # key -> Shown
-        self._payloads = Recent(size)  # token -> payload
-
-    def remember(self, reply: Reply) -> str:
-        key = secrets.token_hex(4)
-        self._shown[key] = Shown(reply)
-        return key
-
-    def get(self, key: str) -> Shown | None:
-        return self._shown.get(key)
-
-    def payload(self, token: str) -> str | None:
-        return self._payloads.get(token)
-
-    def plain(self, buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
-        """Buttons of an ordinary reply, two per row."""
-        found = []
-        for button in buttons:
-            token = secrets.token_hex(6)
-            self._payloads[token] = button.payload
-            found.append(InlineKeyboardButton(button.title, callback_data=f"p:{token}"))
-        return InlineKeyboardMarkup([found[i:i + 2] for i in range(0, len(found), 2)]) if found else None
-
-    def for_reply(self, key: str) -> InlineKeyboardMarkup | None:
-        """The first keyboard of a remembered reply: numbers, or one item's actions."""
-        shown = self._shown[key]
-        if len(shown.reply.items) == 1:
-            return self.actions(key, 0)
-        return self.numbers(key)
-
-    def numbers(self, key: str) -> InlineKeyboardMarkup | None:
-        shown = self._shown[key]
-        if not shown.reply.items:
-            return None
-        buttons = [InlineKeyboardButton(shown.selector(i), callback_data=f"i:{key}:{i}")
-                   for i in range(len(shown.reply.items))]
-        return InlineKeyboardMarkup([buttons[i:i + PER_ROW] for i in range(0, len(buttons), PER_ROW)])
-
-    def actions(self, key: str, index: int) -> InlineKeyboardMarkup:
-        shown = self._shown[key]
-        item = shown.reply.items[index]
-        chosen = shown.chosen.get(index)
-        buttons = [InlineKeyboardButton(("✓ " if action.title == chosen else "") + action.title,
-                                        callback_data=f"a:{key}:{index}:{number}")
-                   for number, action in enumerate(item.actions)]
-        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        if len(shown.reply.items) > 1:
-            back = texts.text(shown.reply.language, "back", count=len(shown.reply.items))
-            rows.append([InlineKeyboardButton(back, callback_data=f"b:{key}")])
-        return InlineKeyboardMarkup(rows)
+    shown: Shown
+    index: int
 
 
-def is_feedback(action: Button) -> bool:
-    return not action.payload.startswith(WHY)
+@dataclass(frozen=True)
+class Act:
+    """One of item `index`'s actions: its payload goes to the bot."""
+
+    shown: Shown
+    index: int
+    action: ReplyAction
+
+    @property
+    def is_feedback(self) -> bool:
+        return self.action.kind is ActionKind.FEEDBACK  # "why?" is a question: never marked as chosen
+
+
+@dataclass(frozen=True)
+class Back:
+    """From an item's actions back to the numbers."""
+
+    shown: Shown
+
+
+@dataclass(frozen=True)
+class Say:
+    """A button of a plain reply (the "forget me?" question's yes and no): its payload goes to the bot."""
+
+    payload: str
+
+
+def plain(buttons: tuple[ReplyAction, ...]) -> InlineKeyboardMarkup | None:
+    """Buttons of a plain reply, two per row."""
+    found = [InlineKeyboardButton(button.title, callback_data=Say(button.payload)) for button in buttons]
+    return InlineKeyboardMarkup(rows(found, 2)) if found else None
+
+
+def for_reply(shown: Shown) -> InlineKeyboardMarkup | None:
+    """The keyboard of a reply with items: the numbers, or the only item's actions."""
+    return actions(shown, 0) if len(shown.reply.items) == 1 else numbers(shown)
+
+
+def numbers(shown: Shown) -> InlineKeyboardMarkup | None:
+    buttons = [InlineKeyboardButton(shown.selector(index), callback_data=OpenItem(shown, index))
+               for index in range(len(shown.reply.items))]
+    return InlineKeyboardMarkup(rows(buttons, PER_ROW)) if buttons else None
+
+
+def actions(shown: Shown, index: int) -> InlineKeyboardMarkup:
+    """Item `index`'s actions (the chosen one marked ✓), and "back" when there are other items."""
+    chosen = shown.chosen.get(index)
+    buttons = [InlineKeyboardButton(("✓ " if action.title == chosen else "") + action.title,
+                                    callback_data=Act(shown, index, action))
+               for action in shown.reply.items[index].actions]
+    found = rows(buttons, 2)
+    if len(shown.reply.items) > 1:
+        back = texts.text(shown.reply.language, "back", count=len(shown.reply.items))
+        found.append([InlineKeyboardButton(back, callback_data=Back(shown))])
+    return InlineKeyboardMarkup(found)
+
+
+def rows(buttons: list[InlineKeyboardButton], size: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[start:start + size] for start in range(0, len(buttons), size)]

@@ -39,11 +39,13 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from tabulate import tabulate
 
 from chatrec import settings
+from chatrec.contracts import Intent, ReplyData, payload
 from chatrec.reports import machine, percentile, write_section
 from chatrec.settings import environment
 from devtools.redis_server import RedisServer
@@ -80,8 +82,7 @@ async def _user(session: aiohttp.ClientSession, url: str, sender: str, script: l
                 elif not body:
                     silent.append(text)  # the bot chose not to answer (no error)
                 else:
-                    fell_back = any(((reply.get("custom") or {}).get("chatrec") or {}).get("fallback")
-                                    for reply in body)
+                    fell_back = any(data.fallback for data in map(ReplyData.of_message, body) if data)
         except (aiohttp.ClientError, asyncio.TimeoutError, json.JSONDecodeError) as error:
             errors.append(repr(error))
         latencies.append((time.perf_counter() - started) * 1000)
@@ -98,8 +99,9 @@ async def _load(port: int, script: list[str], users: int, turns: int, tag: str) 
         await asyncio.gather(*(_user(session, url, f"warm:{tag}:{u}", script, WARMUP_TURNS, [], [], [])
                                for u in range(users)))
         started = time.perf_counter()
-        await asyncio.gather(*(_user(session, url, f"bench:{tag}:{u}", script, turns, latencies, errors, silent)
-                               for u in range(users)))
+        await asyncio.gather(*(
+            _user(session, url, f"bench:{tag}:{u}", script, turns, latencies, errors, silent)
+            for u in range(users)))
         seconds = time.perf_counter() - started
     latencies.sort()
     return {"users": users, "messages": len(latencies), "errors": len(errors), "error_samples": errors[:3],
@@ -161,7 +163,7 @@ class RetrainWatch:
         from recommender.training.learning import Learning
 
         self.state = Learning(store)
-        self.spans: list[list[float]] = []
+        self.spans: list[tuple[float, float | None]] = []  # (start, end); end None: still running
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -170,11 +172,11 @@ class RetrainWatch:
             held = self.state.holder() is not None
             now = time.time()
             if held and (not self.spans or self.spans[-1][1] is not None):
-                self.spans.append([now, None])
+                self.spans.append((now, None))
             elif not held and self.spans and self.spans[-1][1] is None:
-                self.spans[-1][1] = now
+                self.spans[-1] = (self.spans[-1][0], now)
 
-    def start(self) -> "RetrainWatch":
+    def start(self) -> RetrainWatch:
         self._thread.start()
         return self
 
@@ -208,7 +210,8 @@ def _summary(rows: list, errors: list[str]) -> dict:
 
 
 FEEDBACK_KINDS = ("like", "dislike", "seen", "rating")  # the script's feedback turns, as stored
-FALLBACK_SAMPLES = ('chatrec_fallbacks_total{reason="popular"}', 'chatrec_fallbacks_total{reason="try_again"}',
+FALLBACK_SAMPLES = ('chatrec_fallbacks_total{reason="popular"}',
+                    'chatrec_fallbacks_total{reason="try_again"}',
                     'chatrec_fallbacks_total{reason="write_kept"}')
 
 
@@ -258,11 +261,13 @@ def production_environment(redis_port: int, tracker_url: str, feedback_url: str)
             "CHATREC_INTERACTIVE_WORKERS": "2"}
 
 
-def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int, kill_after: float | None) -> dict:
+def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int,
+                      kill_after: float | None) -> dict:
     """Start the stack as `make serve` does, then `users` people at once from the first "Ready";
     optionally SIGKILL the first interactive worker `kill_after` seconds into the load."""
     folder.mkdir(parents=True, exist_ok=True)
-    env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_METRICS_PORT_BASE": str(free_ports_in_a_row(4)),
+    env = {"CHATREC_STATE_DIR": str(folder / "state"),
+           "CHATREC_METRICS_PORT_BASE": str(free_ports_in_a_row(4)),
            "CHATREC_RETRAIN_AFTER": "1000000", **env}
     stack = Stack(env, logs=folder / "logs", actions_port=free_port())
     stop = threading.Event()
@@ -276,15 +281,21 @@ def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int,
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
             database = settings.current().database_url
-        port = free_port() if stack.config.rasa_workers == 1 else free_ports_in_a_row(stack.config.rasa_workers + 1)
+        rasa_workers = stack.config.rasa_workers
+        port = free_port() if rasa_workers == 1 else free_ports_in_a_row(rasa_workers + 1)
         stack.start_workers()
         stack.start_actions()
         stack.start_server(rasa_models(), port, endpoints, secrets)
         stack.wait_ready(port)
-        before = fallbacks_so_far(stack.metrics_port(0))
+        metrics_port = stack.metrics_port(0)
+        if metrics_port is None:
+            raise RuntimeError("the benchmark needs the action server's metrics (CHATREC_METRICS_PORT_BASE)")
+        if stack.worker is None:
+            raise RuntimeError("the stack started no interactive worker")
+        before = fallbacks_so_far(metrics_port)
         supervisor.start()
         killed: list[float] = []
-        victim = stack.worker.process.pid
+        victim = stack.worker.started.pid
 
         def kill() -> None:
             killed.append(time.perf_counter())
@@ -300,7 +311,8 @@ def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int,
             killer.cancel()
         result = _summary(rows, errors)
         result["worker killed at s"] = round(killed[0] - started, 1) if killed else None
-        result.update(throughput=len(rows) / seconds, seconds=seconds, fallbacks=fallbacks_so_far(stack.metrics_port(0)) - before,
+        result.update(throughput=len(rows) / seconds, seconds=seconds,
+                      fallbacks=fallbacks_so_far(metrics_port) - before,
                       feedback_rows=feedback_rows(database, f"bench:{folder.name}"))
         return result
     finally:
@@ -313,9 +325,10 @@ def _fresh_start_load(folder: Path, env: dict[str, str], users: int, turns: int,
 def bench_production(folder: Path, users: int, turns: int, kill_after: float) -> dict[str, dict]:
     from devtools.postgres import postgres_database
 
-    results = {"embedded default (`make serve`)": _fresh_start_load(folder / "embedded", {}, users, turns, None)}
-    for name, kill in (("production layout", None), (f"production layout, a worker killed {kill_after:g} s in",
-                                                     kill_after)):
+    results = {"embedded default (`make serve`)":
+               _fresh_start_load(folder / "embedded", {}, users, turns, None)}
+    for name, kill in (("production layout", None),
+                       (f"production layout, a worker killed {kill_after:g} s in", kill_after)):
         redis = RedisServer(folder)
         redis.start()
         try:
@@ -331,23 +344,24 @@ def bench_production(folder: Path, users: int, turns: int, kill_after: float) ->
 def production_report(results: dict[str, dict], users: int, turns: int) -> str:
     rows = [[name, r["messages"], f"{r['throughput']:.1f}", f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}",
              f"{r['fallbacks']:.0f}", r["errors"], r["feedback_rows"],
-             "" if r["worker killed at s"] is None else f"{r['worker killed at s']:g} s of {r['seconds']:.0f} s"]
+             "" if r["worker killed at s"] is None
+             else f"{r['worker killed at s']:g} s of {r['seconds']:.0f} s"]
             for name, r in results.items()]
     return (f"Machine: {machine()}. One run of `make bench-chat-production`: each stack started as "
-            f"`make serve` starts it, then {users} people x {turns} turns of the realistic script at once, from "
-            "the first \"Ready\" (no warm-up). Embedded default: filesystem broker, SQLite stores, one Rasa "
-            "process, one interactive worker. Production layout (the README's variables): 2 Rasa processes "
-            "behind the router, 2 interactive workers, the learning worker, the action server, a private "
-            "redis-server (broker, results, lock store), PostgreSQL feedback and tracker stores. In the third "
-            "run the first interactive worker (all its processes) gets SIGKILL during the load; the launcher's "
-            "supervision starts it again. *fallbacks*: answers the action server gave without the recommender "
-            "(popular picks, \"try again\", feedback kept for later), from its Prometheus counter; *feedback "
-            "rows*: the script's like / seen / not-for-me / rating turns stored, by their event ids (the script "
-            "has 5 per 20 turns; its last \"I like the second one\" follows a list of one film and is answered "
-            "with \"which one do you mean?\", so 4 per person are stored): the same count with and without the "
-            "kill means no feedback was lost or stored twice.\n\n"
-            + tabulate(rows, headers=["stack", "messages", "messages/s", "p50 ms", "p95 ms", "fallbacks", "errors",
-                                      "feedback rows", "worker killed"], tablefmt="github") + "\n")
+            f"`make serve` starts it, then {users} people x {turns} turns of the realistic script at once, "
+            "from the first \"Ready\" (no warm-up). Embedded default: filesystem broker, SQLite stores, one "
+            "Rasa process, one interactive worker. Production layout (the README's variables): 2 Rasa "
+            "processes behind the router, 2 interactive workers, the learning worker, the action server, a "
+            "private redis-server (broker, results, lock store), PostgreSQL feedback and tracker stores. In "
+            "the third run the first interactive worker (all its processes) gets SIGKILL during the load; "
+            "the launcher's supervision starts it again. *fallbacks*: answers the action server gave without "
+            "the recommender (popular picks, \"try again\", feedback kept for later), from its Prometheus "
+            "counter; *feedback rows*: the script's like / seen / not-for-me / rating turns stored, by their "
+            "event ids (the script has 5 per 20 turns; its last \"I like the second one\" follows a list of "
+            "one film and is answered with \"which one do you mean?\", so 4 per person are stored): the same "
+            "count with and without the kill means no feedback was lost or stored twice.\n\n"
+            + tabulate(rows, headers=["stack", "messages", "messages/s", "p50 ms", "p95 ms", "fallbacks",
+                                      "errors", "feedback rows", "worker killed"], tablefmt="github") + "\n")
 
 
 def bench_retrain(folder: Path, users: int, turns: int) -> dict:
@@ -362,7 +376,7 @@ def bench_retrain(folder: Path, users: int, turns: int) -> dict:
     env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(models),
            "CHATREC_METRICS_PORT_BASE": "0", "CHATREC_RETRAIN_AFTER": "1000000"}
     stack = Stack(env, logs=folder / "logs", actions_port=free_port())
-    results = {}
+    results: dict[str, Any] = {}
     try:
         with environment(env):
             endpoints, secrets = write_endpoints(stack.actions_port, folder)
@@ -395,16 +409,18 @@ def retrain_report(results: dict, users: int, turns: int) -> str:
     quiet, busy = results["no retrain"], results["retrain running"]
     rows = [[name, r["messages"], f"{r['p50_ms']:.0f}", f"{r['p95_ms']:.0f}", r["fallbacks"], r["errors"]]
             for name, r in (("no retrain", quiet), ("a retrain running (learning worker, nice 19)", busy))]
-    rows.append(["**p95 ratio, retraining / quiet**", "", "", f"**{busy['p95_ms'] / quiet['p95_ms']:.2f}×**", "", ""])
-    covered = "yes" if results["retrain covered the whole load"] else "no (only messages sent while it ran are counted)"
+    rows.append(["**p95 ratio, retraining / quiet**", "", "",
+                 f"**{busy['p95_ms'] / quiet['p95_ms']:.2f}×**", "", ""])
+    covered = ("yes" if results["retrain covered the whole load"]
+               else "no (only messages sent while it ran are counted)")
     return (f"Machine: {machine()}. One run of `make bench-chat-retrain`: the embedded `make serve` stack "
             "(filesystem broker, SQLite stores, one interactive worker, one learning worker at nice 19, the "
             f"action server, one Rasa process), {users} users x {turns} turns of a realistic script "
             "(recommend, refine, more, why, like, seen, not for me, rate, details, compare, a stated taste) "
             f"after {WARMUP_TURNS} warm-up turns. First with no retrain, then with a retrain of the served "
             "model (forced, started just before the load) running on the learning worker. "
-            f"The retrain ran during the whole second load: {covered}. *fallbacks*: replies with popular picks "
-            "or \"try again\" because no worker answered in time.\n\n"
+            f"The retrain ran during the whole second load: {covered}. *fallbacks*: replies with popular "
+            "picks or \"try again\" because no worker answered in time.\n\n"
             + tabulate(rows, headers=["load", "messages", "p50 ms", "p95 ms", "fallbacks", "errors"],
                        tablefmt="github") + "\n")
 
@@ -413,8 +429,9 @@ def _list_turn(tracker, turn: int) -> None:
     """The events of one recommendation turn: message, action, five items with buttons and a footer."""
     from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
 
-    buttons = [{"title": t, "payload": f'/feedback_positive{{"item_id": "{turn}"}}'} for t in "ABCD"]
-    tracker.update(UserUttered(f"a comedy, please ({turn})", {"name": "request_recommendation", "confidence": 0.99},
+    buttons = [{"title": t, "payload": payload(Intent.FEEDBACK_POSITIVE, str(turn))} for t in "ABCD"]
+    tracker.update(UserUttered(f"a comedy, please ({turn})",
+                               {"name": "request_recommendation", "confidence": 0.99},
                                [{"entity": "genre", "value": "Comedy", "start": 2, "end": 8}]))
     tracker.update(ActionExecuted("action_recommend"))
     for item in range(5):
@@ -424,7 +441,8 @@ def _list_turn(tracker, turn: int) -> None:
     tracker.update(ActionExecuted("action_listen"))
 
 
-def bench_tracker_store(folder: Path, lengths: tuple[int, ...] = (10, 30, 60), repeats: int = 30) -> list[list]:
+def bench_tracker_store(folder: Path, lengths: tuple[int, ...] = (10, 30, 60),
+                        repeats: int = 30) -> list[list]:
     """Median ms to retrieve and save one conversation of `lengths` turns: Rasa's SQL store
     against ours (bot/tracker_store.py) on SQLite."""
     from rasa.core.tracker_store import SQLTrackerStore
@@ -443,7 +461,7 @@ def bench_tracker_store(folder: Path, lengths: tuple[int, ...] = (10, 30, 60), r
         for turn in range(turns):
             _list_turn(tracker, turn)
         asyncio.run(ours.save(tracker))
-        row = [turns, len(tracker.events)]
+        row: list[int | str] = [turns, len(tracker.events)]
         for store in (rasas, ours):
             times = []
             for _ in range(repeats):
@@ -465,7 +483,8 @@ def report(ours: dict[int, list[dict]], plain: list[dict], turns: int, stores: l
     rows = []
     for index, theirs in enumerate(plain):
         for workers, results in ours.items():
-            rows.append(_row(f"Chat-Rec, {workers} Rasa process{'es' if workers > 1 else ''}", results[index]))
+            name = f"Chat-Rec, {workers} Rasa process{'es' if workers > 1 else ''}"
+            rows.append(_row(name, results[index]))
         rows.append(_row("plain `rasa init` bot (DIET + TED), 1 process", theirs))
         for workers, results in ours.items():
             rows.append([f"**p95 ratio, Chat-Rec with {workers} / plain**", theirs["users"], "", "",
@@ -515,7 +534,8 @@ def main() -> None:
         (ROOT / "reports").mkdir(exist_ok=True)
         (ROOT / "reports" / "bench-chat-production.json").write_text(json.dumps(results, indent=2))
         write_section(ROOT / "docs" / "benchmarks.md", "chat-production",
-                      "The production layout under load, a worker killed (`make bench-chat-production`)", text)
+                      "The production layout under load, a worker killed (`make bench-chat-production`)",
+                      text)
         return
     if args.retrain:
         results = bench_retrain(folder / "retrain", users, turns)
@@ -533,7 +553,8 @@ def main() -> None:
     print(text)
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "bench-chat.json").write_text(json.dumps({"ours": ours, "plain": plain}, indent=2))
-    write_section(ROOT / "docs" / "benchmarks.md", "chat-load", "Chat: concurrent users (`make bench-chat`)", text)
+    write_section(ROOT / "docs" / "benchmarks.md", "chat-load",
+                  "Chat: concurrent users (`make bench-chat`)", text)
 
 
 if __name__ == "__main__":

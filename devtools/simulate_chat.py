@@ -28,6 +28,7 @@ import shutil
 import statistics
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 import numpy as np
@@ -35,6 +36,7 @@ from tabulate import tabulate
 from tqdm import tqdm
 
 from chatrec import settings
+from chatrec.contracts import ReplyData, ReplyKind
 from chatrec.reports import machine, write_section
 from chatrec.settings import environment
 from launcher.processes import free_port
@@ -51,9 +53,10 @@ LESS_KNOWN_SHARE = 0.5  # "less well known" when the target has under half the r
 GENRE_WORDS = {
     "Action": "an action film", "Adventure": "an adventure film", "Animation": "an animated film",
     "Children's": "a children's film", "Comedy": "a comedy", "Crime": "a crime film",
-    "Documentary": "a documentary", "Drama": "a drama", "Fantasy": "a fantasy film", "Film-Noir": "a film noir",
-    "Horror": "a horror film", "Musical": "a musical", "Mystery": "a mystery", "Romance": "a romance",
-    "Sci-Fi": "a sci-fi film", "Thriller": "a thriller", "War": "a war film", "Western": "a western",
+    "Documentary": "a documentary", "Drama": "a drama", "Fantasy": "a fantasy film",
+    "Film-Noir": "a film noir", "Horror": "a horror film", "Musical": "a musical", "Mystery": "a mystery",
+    "Romance": "a romance", "Sci-Fi": "a sci-fi film", "Thriller": "a thriller", "War": "a war film",
+    "Western": "a western",
 }
 
 
@@ -64,8 +67,15 @@ class Person:
     genre: str
 
     @property
+    def year(self) -> int:
+        """The target's year (people() only picks targets that have one)."""
+        if self.target.year is None:
+            raise ValueError(f"the target {self.target.id} has no year")
+        return self.target.year
+
+    @property
     def decade(self) -> int:
-        return self.target.year // 10 * 10
+        return self.year // 10 * 10
 
     def opening(self) -> str:
         decade = f"the {self.decade % 100:02d}s" if self.decade >= 1920 else f"the {self.decade}s"
@@ -82,7 +92,8 @@ def people(dataset: Dataset, count: int, seed: int) -> list[Person]:
         genres = [g for g in dataset.catalog.genres_of(item) if g in GENRE_WORDS]
         if user in found or held_out.ratings[row] < 4 or not item.year or not genres:
             continue
-        found[user] = Person(f"sim:{seed}:{dataset.users[user].id}", item, genres[int(rng.integers(len(genres)))])
+        genre = genres[int(rng.integers(len(genres)))]
+        found[user] = Person(f"sim:{seed}:{dataset.users[user].id}", item, genre)
         if len(found) == count:
             break
     return list(found.values())
@@ -98,9 +109,10 @@ class Popularity:
     def count(self, item: Item) -> int:
         return int(self.counts[self.catalog.index(item.id)])
 
-    def turns_to(self, person: Person, page: int = 5) -> int | None:
+    def turns_to(self, person: Person, page: int = 5) -> int:
         """The turn at which the most-rated items of the person's genre and decade reach the target."""
-        matching = [i for i, item in enumerate(self.catalog.items) if item.year and item.year // 10 * 10 == person.decade
+        matching = [i for i, item in enumerate(self.catalog.items)
+                    if item.year and item.year // 10 * 10 == person.decade
                     and person.genre in self.catalog.genres_of(item)]
         ranked = sorted(matching, key=lambda i: (-self.counts[i], i))
         position = ranked.index(self.catalog.index(person.target.id))
@@ -109,20 +121,20 @@ class Popularity:
 
 def critique(person: Person, shown: list[Item], popularity: Popularity, catalog) -> str:
     """What a person who wants `person.target` says about the list `shown`."""
-    target = person.target
+    target, year = person.target, person.year
     if popularity.count(target) < LESS_KNOWN_SHARE * min(popularity.count(item) for item in shown):
         return "something less well known"
     wanted = set(catalog.genres_of(target))
 
     def closeness(position: int) -> tuple[int, int]:
         item = shown[position]
-        return len(wanted & set(catalog.genres_of(item))), -abs((item.year or 0) - target.year)
+        return len(wanted & set(catalog.genres_of(item))), -abs((item.year or 0) - year)
 
     position = max(range(len(shown)), key=closeness)
     pivot, ordinal = shown[position], ORDINALS[position]
-    if pivot.year and target.year > pivot.year:
+    if pivot.year and year > pivot.year:
         return f"like the {ordinal} one but newer"
-    if pivot.year and target.year < pivot.year:
+    if pivot.year and year < pivot.year:
         return f"like the {ordinal} one but older"
     return f"more like the {ordinal} one"
 
@@ -142,9 +154,8 @@ async def _converse(session: aiohttp.ClientSession, url: str, person: Person, st
         async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
                                 timeout=aiohttp.ClientTimeout(total=120)) as response:
             replies = await response.json()
-        lists = [reply["custom"]["chatrec"] for reply in replies
-                 if (reply.get("custom") or {}).get("chatrec", {}).get("kind") == "list"]
-        shown = [dataset.catalog.get(item["id"]) for data in lists for item in data["items"]]
+        lists = [data for data in map(ReplyData.of_message, replies) if data and data.kind is ReplyKind.LIST]
+        shown = [dataset.catalog.get(item.id) for data in lists for item in data.items]
         if person.target in shown:
             return turn
         if not shown:  # nothing shown (nothing left, not understood): say what they want again
@@ -179,15 +190,18 @@ def simulate(url: str, dataset: Dataset, seeds: list[int], count: int, max_turns
     """Every strategy for `count` people per seed against the bot at `url`: the report's data."""
     turns: dict[str, list[int | None]] = {strategy: [] for strategy in STRATEGIES}
     per_seed = []
-    with tqdm(total=len(seeds) * count * len(STRATEGIES), desc="simulated conversations", unit="person") as bar:
+    conversations = len(seeds) * count * len(STRATEGIES)
+    with tqdm(total=conversations, desc="simulated conversations", unit="person") as bar:
         for seed in seeds:
             group = people(dataset, count, seed)
-            found = {s: asyncio.run(_run(url, dataset, group, s, max_turns, concurrency, bar)) for s in STRATEGIES}
+            found = {s: asyncio.run(_run(url, dataset, group, s, max_turns, concurrency, bar))
+                     for s in STRATEGIES}
             for strategy in STRATEGIES:
                 turns[strategy] += found[strategy]
             per_seed.append({"seed": seed, "people": len(group), **{
                 f"success_at_5_{s}": _success(found[s], 5) for s in STRATEGIES}})
-    result = {f"success_at_{n}": {s: _success(turns[s], n) for s in STRATEGIES} for n in AT if n <= max_turns}
+    result: dict[str, Any] = {f"success_at_{n}": {s: _success(turns[s], n) for s in STRATEGIES}
+                              for n in AT if n <= max_turns}
     result["mean_turns_to_success"] = {s: _mean_turns(turns[s]) for s in STRATEGIES}
     five = result.get("success_at_5", {})
     result["ratio_at_5_critiquing_vs_more_only"] = (five["critiquing"] / five["more_only"]
@@ -207,10 +221,12 @@ def _mean_turns(turns: list[int | None]) -> float | None:
 
 
 def report(result: dict) -> str:
-    rows = [[strategy, *(f"{result[f'success_at_{n}'][strategy]:.3f}" for n in AT if f"success_at_{n}" in result),
-             f"{result['mean_turns_to_success'][strategy]:.2f}" if result["mean_turns_to_success"][strategy] else "—"]
+    shown_at = [n for n in AT if f"success_at_{n}" in result]
+    mean_turns = result["mean_turns_to_success"]
+    rows = [[strategy, *(f"{result[f'success_at_{n}'][strategy]:.3f}" for n in shown_at),
+             f"{mean_turns[strategy]:.2f}" if mean_turns[strategy] else "—"]
             for strategy in STRATEGIES]
-    headers = ["strategy", *(f"success@{n}" for n in AT if f"success_at_{n}" in result), "mean turns to success"]
+    headers = ["strategy", *(f"success@{n}" for n in shown_at), "mean turns to success"]
     ratio = result["ratio_at_5_critiquing_vs_more_only"]
     ratio_line = "\n"
     if ratio:

@@ -28,6 +28,7 @@ import time
 import urllib.request
 from importlib.metadata import version as package_version
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlparse
 
 import yaml
@@ -35,6 +36,7 @@ from sqlalchemy.engine import make_url
 
 from bot import catalog_nlu
 from chatrec import processes, settings
+from chatrec.contracts import ReplyData, ReplyKind
 from chatrec.processes import INTERACTIVE, LEARNING, LEARNING_NICE
 from chatrec.settings import ROOT
 from launcher.processes import Worker, child_setup, descendants, running
@@ -70,7 +72,7 @@ def tracker_store_config(url: str) -> tuple[dict, dict[str, str]]:
         config["username"] = parsed.username
     secrets = {}
     if parsed.password:
-        config["password"] = "${%s}" % TRACKER_PASSWORD_VARIABLE  # never written to disk
+        config["password"] = f"${{{TRACKER_PASSWORD_VARIABLE}}}"  # never written to disk
         secrets[TRACKER_PASSWORD_VARIABLE] = str(parsed.password)
     return config, secrets
 
@@ -79,16 +81,18 @@ def lock_store_config(url: str) -> tuple[dict, dict[str, str]]:
     parsed = urlparse(url)
     if parsed.scheme not in ("redis", "rediss"):
         raise ValueError(f"CHATREC_LOCK_STORE_URL must be a redis:// URL, not {parsed.scheme}://")
-    config = {"type": "bot.lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost", "port": parsed.port or 6379,
-              "db": int(parsed.path.strip("/") or 0), "use_ssl": parsed.scheme == "rediss"}
+    config = {"type": "bot.lock_store.AtomicRedisLockStore", "url": parsed.hostname or "localhost",
+              "port": parsed.port or 6379, "db": int(parsed.path.strip("/") or 0),
+              "use_ssl": parsed.scheme == "rediss"}
     secrets = {}
     if parsed.password:
-        config["password"] = "${%s}" % LOCK_PASSWORD_VARIABLE
+        config["password"] = f"${{{LOCK_PASSWORD_VARIABLE}}}"
         secrets[LOCK_PASSWORD_VARIABLE] = parsed.password
     return config, secrets
 
 
-def write_endpoints(actions_port: int | None = None, folder: Path | None = None) -> tuple[Path, dict[str, str]]:
+def write_endpoints(actions_port: int | None = None,
+                    folder: Path | None = None) -> tuple[Path, dict[str, str]]:
     """Write the endpoints file for this environment (the action server on this machine at
     `actions_port`, else CHATREC_ACTIONS_URL); returns it and the variables it needs."""
     config = settings.current()
@@ -148,8 +152,8 @@ def train_missing() -> Path:
     """Train the recommender and the Rasa model when they are missing or out of date, and bring
     the feedback store's schema up to date."""
     FeedbackStore(settings.current().database_url).migrate()
-    subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.current().dataset, "train", "--if-missing"],
-                   cwd=ROOT, env=child_environment(), check=True)
+    subprocess.run([sys.executable, "-m", "recommender", "--dataset", settings.current().dataset,
+                    "train", "--if-missing"], cwd=ROOT, env=child_environment(), check=True)
     return train_rasa(BOT / "config.yml", rasa_models())
 
 
@@ -158,7 +162,10 @@ def wait_for_http(url: str, timeout: float = 120.0, process: subprocess.Popen | 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}")
+            command = process.args
+            if isinstance(command, (list, tuple)):
+                command = command[:4]  # its first words are enough
+            raise RuntimeError(f"{command!r} exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
@@ -167,6 +174,14 @@ def wait_for_http(url: str, timeout: float = 120.0, process: subprocess.Popen | 
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+class Serving(NamedTuple):
+    """What Stack.start_server was given, to start a process again."""
+    model: Path
+    port: int
+    endpoints: Path
+    secrets: dict[str, str]
 
 
 class Stack:
@@ -189,7 +204,7 @@ class Stack:
         self.actions: subprocess.Popen | None = None
         self.rasa: subprocess.Popen | None = None  # the one Rasa process, or the router in front of several
         self.servers: dict[int, subprocess.Popen] = {}  # port -> Rasa process, behind the router
-        self._serving: tuple | None = None  # what start_server was given, to start a process again
+        self._serving: Serving | None = None  # set by start_server
 
     def metrics_port(self, offset: int) -> int | None:
         """0: action server, 1: interactive worker, 2: learning worker, 3...: more interactive
@@ -247,7 +262,7 @@ class Stack:
         """`rasa run` with the REST channel and the HTTP API on `port`, in the background. With
         CHATREC_RASA_WORKERS = n > 1: n Rasa processes on the next n ports, and the router on
         `port` in front of them, which keeps each conversation on one process."""
-        self._serving = (model, port, endpoints, secrets)
+        self._serving = Serving(model, port, endpoints, secrets)
         count = self.config.rasa_workers
         if count == 1:
             self.rasa = self._rasa_process(port, "rasa.log")
@@ -264,12 +279,17 @@ class Stack:
         wait_for_http(f"http://127.0.0.1:{port}/health", process=self.rasa)
 
     def _rasa_process(self, port: int, log: str) -> subprocess.Popen:
-        model, _, endpoints, secrets = self._serving
+        model, _, endpoints, secrets = self._served()
         return subprocess.Popen(
             processes.rasa_server(model, endpoints, port, CREDENTIALS),
             cwd=ROOT, env={**self.env, **SERVING, "SANIC_WORKERS": "1", **secrets}, stdin=subprocess.DEVNULL,
             stdout=(self.logs / log).open("ab"), stderr=subprocess.STDOUT,
             preexec_fn=child_setup(self.bound))
+
+    def _served(self) -> Serving:
+        if self._serving is None:
+            raise RuntimeError("start_server has not run yet")
+        return self._serving
 
     def _router_process(self, port: int) -> subprocess.Popen:
         return subprocess.Popen(
@@ -291,10 +311,12 @@ class Stack:
         for backend, process in list(self.servers.items()):
             if process.poll() is not None:
                 restarted.append(f"the Rasa process on port {backend} (exit {process.returncode})")
-                self.servers[backend] = self._rasa_process(backend, f"rasa-{backend - self._serving[1]}.log")
+                number = backend - self._served().port
+                self.servers[backend] = self._rasa_process(backend, f"rasa-{number}.log")
         if self.rasa is not None and self.rasa.poll() is not None and self._serving is not None:
-            port = self._serving[1]
-            restarted.append(f"{'the router' if self.servers else 'Rasa'} on port {port} (exit {self.rasa.returncode})")
+            port = self._serving.port
+            server = "the router" if self.servers else "Rasa"
+            restarted.append(f"{server} on port {port} (exit {self.rasa.returncode})")
             self.rasa = self._router_process(port) if self.servers else self._rasa_process(port, "rasa.log")
         return restarted
 
@@ -341,8 +363,8 @@ def recommendation_seconds(port: int, sender: str) -> float | None:
             replies = json.load(response)
     except OSError:
         return None
-    lists = [r["custom"]["chatrec"] for r in replies if "chatrec" in (r.get("custom") or {})]
-    if any(data["kind"] == "list" and not data.get("fallback") for data in lists):
+    found = [data for data in map(ReplyData.of_message, replies) if data is not None]
+    if any(data.kind is ReplyKind.LIST and not data.fallback for data in found):
         return time.monotonic() - started
     return None
 
@@ -398,7 +420,8 @@ def main() -> None:
     parser.add_argument("--conversation-id", default=f"shell:{getpass.getuser()}",
                         help="who you are in `shell` mode (your feedback is kept under this id)")
     parser.add_argument("--model", type=Path,
-                        help="a trained Rasa model (file or folder) to use instead of training what is missing")
+                        help="a trained Rasa model (file or folder) to use "
+                             "instead of training what is missing")
     args = parser.parse_args()
     if args.mode == "bot":
         serve_one(args.port, args.model)
@@ -425,8 +448,8 @@ def main() -> None:
                      ["--config", str(BOT / "config.yml"), "--domain", str(BOT / "domain"),
                       "--data", str(BOT / "data")])
             stack.rasa = subprocess.Popen(
-                rasa(args.mode, "--model", str(model), "--endpoints", str(endpoints), "--port", str(args.port),
-                     *extra),
+                rasa(args.mode, "--model", str(model), "--endpoints", str(endpoints),
+                     "--port", str(args.port), *extra),
                 cwd=ROOT, env={**stack.env, **SERVING, **secrets}, preexec_fn=child_setup(True))
             stack.rasa.wait()
     except KeyboardInterrupt:

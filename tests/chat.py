@@ -7,22 +7,23 @@ worker, the action server, PostgreSQL as tracker and feedback store."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 import yaml
 
+from chatrec.contracts import CUSTOM_KEY
 from chatrec.settings import environment
+from devtools.postgres import postgres_database
 from devtools.redis_server import RedisServer
 from launcher.processes import free_port, free_ports_in_a_row
 from launcher.stack import BOT, Stack, train_rasa, write_endpoints
 from recommender.domain.catalog import Dataset
-from tests.recommender.conftest import movielens, promote_tiny_version  # noqa: F401 (fixture)
-from devtools.postgres import postgres_database
+from tests.recommender.conftest import promote_tiny_version
 
 TEST_EPOCHS = 6  # the served model trains 12; 6 keeps the suite short and still parses the tests' phrasing
 
@@ -100,8 +101,8 @@ def texts(replies: list[dict]) -> str:
 
 def structured(replies: list[dict], kind: str = "list") -> list[dict]:
     """The data of the structured messages of `kind` (actions/replies.py `rich`)."""
-    return [reply["custom"]["chatrec"] for reply in replies
-            if "chatrec" in (reply.get("custom") or {}) and reply["custom"]["chatrec"]["kind"] == kind]
+    found = [(reply.get("custom") or {}).get(CUSTOM_KEY) for reply in replies]
+    return [data for data in found if data and data["kind"] == kind]
 
 
 def shown_ids(replies: list[dict]) -> list[str]:
@@ -110,7 +111,9 @@ def shown_ids(replies: list[dict]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def chat(tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: Dataset) -> Iterator[Chat]:
+def chat(
+    tmp_path_factory: pytest.TempPathFactory, rasa_model: Path, movielens: Dataset
+) -> Iterator[Chat]:
     with running_chat(tmp_path_factory.mktemp("chat"), rasa_model, movielens) as chat:
         yield chat
 

@@ -22,7 +22,9 @@ def chinese(text: str) -> bool:
     return any("\u4e00" <= character <= "\u9fff" for character in text)
 
 
-def test_a_chinese_request_gets_a_chinese_list_of_that_genre_and_decade(chat: Chat, movielens: Dataset) -> None:
+def test_a_chinese_request_gets_a_chinese_list_of_that_genre_and_decade(
+    chat: Chat, movielens: Dataset
+) -> None:
     sender = new_sender()
     reply = chat.say(sender, "推荐一部九十年代的喜剧电影")
     (listing,) = structured(reply)
@@ -31,8 +33,9 @@ def test_a_chinese_request_gets_a_chinese_list_of_that_genre_and_decade(chat: Ch
     items = [movielens.catalog.get(item["id"]) for item in listing["items"]]
     assert len(items) == 5
     assert all("Comedy" in movielens.catalog.genres_of(i) and 1990 <= i.year <= 1999 for i in items)
-    assert all("喜剧" in item["line"] for item in listing["items"])  # genre names in Chinese
-    assert [a["title"] for a in listing["items"][0]["actions"]] == ["👍 喜欢", "👎 不感兴趣", "✓ 看过了", "为什么？"]
+    assert all("喜剧" in item["genres"] for item in listing["items"])  # genre names in Chinese
+    assert [a["title"] for a in listing["items"][0]["actions"]] == [
+        "👍 喜欢", "👎 不感兴趣", "✓ 看过了", "为什么？"]
 
     why = chat.say(sender, "为什么推荐第二部？")
     (answer,) = structured(why, "item")

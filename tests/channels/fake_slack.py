@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
+
 from launcher.processes import free_port
 
 TEAM, BOT_USER = "T0TEST", "U0BOT"
@@ -65,12 +66,16 @@ class FakeSlack:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        params = await request.json() if request.content_type == "application/json" else dict(await request.post())
+        if request.content_type == "application/json":
+            params = await request.json()
+        else:
+            params = dict(await request.post())
         self.calls.append((method, params))
         self._attempts[method] = self._attempts.get(method, 0) + 1
         if self._attempts[method] in self.too_many.get(method, set()):
             params["_refused"] = True
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"})
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": "1"})
         if method in ("chat.update", "views.publish"):
             return web.json_response({"ok": True, "channel": params.get("channel"), "ts": params.get("ts")})
         if method == "auth.test":
@@ -111,7 +116,8 @@ class FakeSlack:
         envelope_id = str(uuid.uuid4())
         started = time.monotonic()
         await self.socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                     "accepts_response_payload": False, "retry_attempt": 0, "retry_reason": ""})
+                                     "accepts_response_payload": False, "retry_attempt": 0,
+                                     "retry_reason": ""})
         while envelope_id not in self.acks:
             if time.monotonic() - started > timeout:
                 raise AssertionError(f"envelope {envelope_id} ({kind}) not acknowledged within {timeout} s")
@@ -168,8 +174,9 @@ def block_actions(user: str, channel: str, button: dict, thread_ts: str | None =
             "api_app_id": "A0APP", "token": "legacy", "trigger_id": "1.2.3",
             "response_url": "https://hooks.slack.invalid/actions/1",
             "channel": {"id": channel}, "container": {"type": "message", "channel_id": channel},
-            "message": {"type": "message", "ts": message.get("ts", "1.000001"), "text": message.get("text", "x"),
-                        "blocks": message.get("blocks", []), **({"thread_ts": thread_ts} if thread_ts else {})},
+            "message": {"type": "message", "ts": message.get("ts", "1.000001"),
+                        "text": message.get("text", "x"), "blocks": message.get("blocks", []),
+                        **({"thread_ts": thread_ts} if thread_ts else {})},
             "actions": [{"type": "button", "action_id": button["action_id"], "block_id": block_id,
                          "value": button["value"], "text": button["text"], "action_ts": "1.1"}]}
 

@@ -13,6 +13,7 @@ import json
 import time
 
 from aiohttp import web
+
 from launcher.processes import free_port
 
 BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Chat-Rec", "username": "chatrec_test_bot",
@@ -60,17 +61,20 @@ class FakeTelegram:
         return update
 
     def button_update(self, user_id: int, data: str, message_id: int = 1, chat_id: int | None = None) -> dict:
+        query_id = f"cq{next(self._message_ids)}"  # drawn before the message's id
+        chat = {"id": chat_id or user_id, "type": "private" if chat_id is None else "supergroup"}
+        message = {**self._message(BOT_USER["id"], "a recommendation"), "message_id": message_id,
+                   "chat": chat, "from": BOT_USER}
         update = {"update_id": next(self._update_ids), "callback_query": {
-            "id": f"cq{next(self._message_ids)}", "from": self._user(user_id), "chat_instance": "ci1",
-            "data": data, "message": {**self._message(BOT_USER["id"], "a recommendation"), "message_id": message_id,
-                                      "chat": {"id": chat_id or user_id, "type": "private" if chat_id is None
-                                               else "supergroup"}, "from": BOT_USER}}}
+            "id": query_id, "from": self._user(user_id), "chat_instance": "ci1", "data": data,
+            "message": message}}
         self.updates.append(update)
         return update
 
     def group_update(self, user_id: int, chat_id: int, text: str, reply_to_bot: bool = False) -> dict:
         """A text message in a group; `@botname` and `/command@botname` carry their entities."""
-        message = {**self._message(user_id, text), "chat": {"id": chat_id, "type": "supergroup", "title": "Films"}}
+        chat = {"id": chat_id, "type": "supergroup", "title": "Films"}
+        message = {**self._message(user_id, text), "chat": chat}
         entities = []
         for word in text.split():
             offset = text.index(word)
@@ -118,7 +122,8 @@ class FakeTelegram:
     # ---- the API ------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"},
+                                     status=401)
         method = request.match_info["method"]
         params = dict(await request.post()) if request.body_exists else {}
         if request.content_type == "application/json":

@@ -1,27 +1,30 @@
-"""The Telegram adapter against a local Bot API server and the real bot stack."""
+"""The Telegram adapter against a local Bot API server, and either a local Rasa REST channel
+answering with the action server's own replies (no trained model needed) or the real bot stack."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import requests
 from telegram import Chat as TelegramChat
 from telegram import Message, Update
 
-from channels.rasa_client import Button, RasaClient
-from channels.texts import text as channel_text
+from actions import replies
+from channels.rasa_client import RasaClient
 from channels.telegram import SECRET_HEADER, OneChatAtATime, build, running, split_text
-from channels.telegram_keyboards import Keyboards
+from channels.texts import text as channel_text
+from chatrec.contracts import Intent, payload
 from launcher.processes import free_port
 from launcher.stack import ROOT
 from recommender.storage.feedback import FeedbackStore
+from tests.channels.fake_rasa import FILMS, FakeRasa
 from tests.channels.fake_telegram import FakeTelegram
 from tests.chat import Chat
 
@@ -30,20 +33,31 @@ SECRET = "s3cret-token"
 
 
 @asynccontextmanager
-async def adapter(chat: Chat, webhook: bool = False) -> AsyncIterator[tuple[FakeTelegram, str | None]]:
+async def adapter(rasa_url: str, webhook: bool = False,
+                  kept: Path | None = None) -> AsyncIterator[tuple[FakeTelegram, str | None]]:
     """The fake Bot API, and the adapter polling it (or serving a webhook: yields its URL)."""
     api = FakeTelegram(TOKEN)
     await api.start()
-    rasa = RasaClient(chat.url, timeout=30)
+    rasa = RasaClient(rasa_url, timeout=30)
     port = free_port()
     webhook_url = f"http://127.0.0.1:{port}/telegram" if webhook else None
     try:
-        async with running(build(TOKEN, rasa, api.url), webhook_url, SECRET if webhook else None,
+        async with running(build(TOKEN, rasa, api.url, kept), webhook_url, SECRET if webhook else None,
                            port=port, poll_timeout=1):
             yield api, webhook_url
     finally:
         await rasa.close()
         await api.stop()
+
+
+@asynccontextmanager
+async def fake_rasa() -> AsyncIterator[FakeRasa]:
+    rasa = FakeRasa()
+    await rasa.start()
+    try:
+        yield rasa
+    finally:
+        await rasa.stop()
 
 
 def texts(messages: list[dict]) -> str:
@@ -65,9 +79,156 @@ def button(message_or_markup: dict, text: str) -> str:
     return next(b["callback_data"] for row in rows for b in row if b["text"].startswith(text))
 
 
+def labels(markup: dict) -> list[str]:
+    return [b["text"] for row in markup["inline_keyboard"] for b in row]
+
+
+def item_lines(message: dict) -> list[str]:
+    """A list message's lines between its header and its footer."""
+    return message["text"].splitlines()[1:-1]
+
+
+def said(language: str, intent: Intent) -> str:
+    """The title of an item's button for `intent` (actions/replies.py)."""
+    return replies.text(language, intent.value)
+
+
+async def edited(api: FakeTelegram, count: int) -> dict:
+    """The keyboard of the `count`-th editMessageReplyMarkup."""
+    return (await api.wait_for("editMessageReplyMarkup", count))[count - 1]["reply_markup"]
+
+
+def test_a_list_is_rendered_from_its_fields_in_the_persons_language() -> None:
+    async def scenario() -> None:
+        async with fake_rasa() as rasa, adapter(rasa.url) as (api, _):
+            api.text_update(801, "recommend something")
+            english = (await api.wait_for("sendMessage", 1))[-1]
+            api.languages[802] = "zh-hans"
+            api.text_update(802, "推荐几部电影")
+            chinese = (await api.wait_for("sendMessage", 2))[-1]
+        assert english["text"].startswith("<b>") and "&quot;more&quot;" in english["text"]
+        assert item_lines(english) == ["1. <b>Star Wars</b> (1977) — Action, Sci-Fi",
+                                       "2. <b>The Godfather</b> (1972) — Crime, Drama", "3. <b>Some Film</b>"]
+        assert item_lines(chinese) == ["1. <b>Star Wars</b> (1977) — 动作、科幻",
+                                       "2. <b>The Godfather</b> (1972) — 犯罪、剧情", "3. <b>Some Film</b>"]
+        assert labels(english["reply_markup"]) == ["1", "2", "3"]
+        keys = callback_data(english) + callback_data(chinese)
+        assert all(len(key.encode()) <= 64 for key in keys)
+
+    asyncio.run(scenario())
+
+
+def test_a_number_then_an_action_sends_its_payload_and_only_feedback_is_marked() -> None:
+    async def scenario() -> None:
+        async with fake_rasa() as rasa, adapter(rasa.url) as (api, _):
+            api.text_update(803, "recommend something")
+            listing = (await api.wait_for("sendMessage", 1))[-1]
+            api.button_update(803, button(listing, "2"))
+            actions = await edited(api, 1)
+            assert labels(actions) == [said("en", intent) for intent in replies.ITEM_ACTIONS] + [
+                channel_text("en", "back", count=3)]
+            api.button_update(803, button(actions, said("en", Intent.ASK_WHY)))
+            assert (await rasa.wait_for(2))[-1] == payload(Intent.ASK_WHY, "9")
+            like = button(actions, said("en", Intent.FEEDBACK_POSITIVE))
+            api.button_update(803, like)
+            assert (await rasa.wait_for(3))[-1] == payload(Intent.FEEDBACK_POSITIVE, "9")
+            assert labels(await edited(api, 2)) == ["1", "2 👍", "3"]
+            assert len(api.sent("editMessageReplyMarkup")) == 2, "a question is never marked as chosen"
+            api.button_update(803, like)  # the same choice again
+            answers = await api.wait_for("answerCallbackQuery", 4)
+            assert answers[-1]["text"] == channel_text("en", "already_noted")
+
+            api.button_update(803, button(listing, "3"))  # any catalog id fits: the data stays here
+            third = await edited(api, 3)
+            api.button_update(803, button(third, said("en", Intent.FEEDBACK_NEGATIVE)))
+            assert (await rasa.wait_for(4))[-1] == payload(Intent.FEEDBACK_NEGATIVE, FILMS[2]["id"])
+            api.button_update(803, button(listing, "1"))
+            api.button_update(803, button(await edited(api, 5), "«"))
+            assert labels(await edited(api, 6)) == ["1", "2 👍", "3 👎"]
+            assert len(rasa.received) == 4
+
+    asyncio.run(scenario())
+
+
+def test_a_button_shown_before_a_restart_still_works(tmp_path) -> None:
+    kept = tmp_path / "bot_data.pickle"
+
+    async def scenario() -> None:
+        api = FakeTelegram(TOKEN)
+        await api.start()
+        async with fake_rasa() as rasa:
+            client = RasaClient(rasa.url, timeout=10)
+            try:
+                async with running(build(TOKEN, client, api.url, kept), poll_timeout=1):
+                    api.text_update(804, "recommend something")
+                    listing = (await api.wait_for("sendMessage", 1))[-1]
+                    api.button_update(804, button(listing, "1"))
+                    actions = await edited(api, 1)
+                assert kept.stat().st_size > 0, "written on the way out"
+                # a new application on the same file, as a new process would be
+                async with running(build(TOKEN, client, api.url, kept), poll_timeout=1):
+                    like = button(actions, said("en", Intent.FEEDBACK_POSITIVE))
+                    api.button_update(804, like)
+                    assert (await rasa.wait_for(2))[-1] == payload(Intent.FEEDBACK_POSITIVE, "50")
+                    assert labels(await edited(api, 2)) == ["1 👍", "2", "3"]
+                    api.button_update(804, button(listing, "2"))
+                    assert labels(await edited(api, 3))[0] == said("en", Intent.FEEDBACK_POSITIVE)
+                    api.button_update(804, like)  # chosen before the restart: still known
+                    answers = await api.wait_for("answerCallbackQuery", 4)
+                    assert answers[-1]["text"] == channel_text("en", "already_noted")
+            finally:
+                await client.close()
+                await api.stop()
+        expired = channel_text("en", "button_expired")
+        assert not any(answer.get("text") == expired for answer in api.sent("answerCallbackQuery"))
+
+    asyncio.run(scenario())
+
+
+def test_a_button_whose_data_is_gone_is_answered_expired_in_the_persons_language(caplog) -> None:
+    async def scenario() -> None:
+        async with fake_rasa() as rasa:
+            async with adapter(rasa.url) as (api, _):
+                api.text_update(805, "recommend something")
+                forgotten = button((await api.wait_for("sendMessage", 1))[-1], "1")
+            async with adapter(rasa.url) as (api, _):  # nothing kept: the first adapter's buttons are gone
+                api.languages[806] = "zh-hans"
+                api.button_update(805, forgotten)
+                api.button_update(806, "i:5f3a9c1e:0")  # a token of an older adapter
+                api.button_update(807, "0" * 64)  # never made
+                answers = await api.wait_for("answerCallbackQuery", 3)
+                expired = [channel_text(language, "button_expired") for language in ("en", "en", "zh")]
+                assert sorted(answer["text"] for answer in answers) == sorted(expired)
+                assert not api.sent("editMessageReplyMarkup") and len(rasa.received) == 1
+        return forgotten
+
+    with caplog.at_level(logging.DEBUG, logger="channels"):
+        forgotten = asyncio.run(scenario())
+    ours = "\n".join(record.getMessage() for record in caplog.records if record.name.startswith("channels"))
+    assert "expired" in ours and forgotten not in ours and "recommend something" not in ours
+
+
+def test_buttons_work_over_a_webhook_too() -> None:
+    async def scenario() -> None:
+        async with fake_rasa() as rasa, adapter(rasa.url, webhook=True) as (api, url):
+            async with aiohttp.ClientSession() as http:
+                async def post(update: dict) -> None:
+                    async with http.post(url, json=update, headers={SECRET_HEADER: SECRET}) as response:
+                        assert response.status == 200
+
+                await post(api.text_update(808, "recommend something"))
+                listing = (await api.wait_for("sendMessage", 1))[-1]
+                await post(api.button_update(808, button(listing, "2")))
+                seen = button(await edited(api, 1), said("en", Intent.ALREADY_SEEN))
+                await post(api.button_update(808, seen))
+                assert (await rasa.wait_for(2))[-1] == payload(Intent.ALREADY_SEEN, "9")
+
+    asyncio.run(scenario())
+
+
 def test_a_list_is_one_message_and_a_press_is_shown_and_stored_once(chat: Chat) -> None:
     async def scenario() -> None:
-        async with adapter(chat) as (api, _):
+        async with adapter(chat.url) as (api, _):
             api.text_update(701, "/start")
             greeting = await api.wait_for("sendMessage", 1)
             assert "recommend films" in greeting[0]["text"] and int(greeting[0]["chat_id"]) == 701
@@ -78,7 +239,8 @@ def test_a_list_is_one_message_and_a_press_is_shown_and_stored_once(chat: Chat) 
             assert "recommend films" in (await api.wait_for("sendMessage", 3))[2]["text"], \
                 "the whole list is one message"
             assert listing["parse_mode"] == "HTML" and "&quot;more&quot;" in listing["text"]
-            lines = [line for line in listing["text"].splitlines() if line[:2] in {f"{n}." for n in range(1, 6)}]
+            numbered = {f"{n}." for n in range(1, 6)}
+            lines = [line for line in listing["text"].splitlines() if line[:2] in numbered]
             assert len(lines) == 5
             assert [b["text"] for row in keyboard_of(listing) for b in row] == ["1", "2", "3", "4", "5"]
             assert all(len(b["callback_data"].encode()) <= 64 for row in keyboard_of(listing) for b in row)
@@ -112,7 +274,7 @@ def test_a_list_is_one_message_and_a_press_is_shown_and_stored_once(chat: Chat) 
 
 def test_429s_and_a_broken_connection_lose_no_message_and_keep_the_order(chat: Chat) -> None:
     async def scenario() -> None:
-        async with adapter(chat) as (api, _):
+        async with adapter(chat.url) as (api, _):
             api.too_many["sendMessage"] = {2, 3, 5}
             api.cut_off["sendMessage"] = {6}
             for text in ("/help", "recommend a western", "hi"):
@@ -121,7 +283,8 @@ def test_429s_and_a_broken_connection_lose_no_message_and_keep_the_order(chat: C
             assert "why the second one" in sent[0]["text"]
             assert "1." in sent[1]["text"] and keyboard_of(sent[1])
             assert "recommend films" in sent[2]["text"]
-            refused = [params for name, params in api.calls if name == "sendMessage" and params.get("_refused")]
+            refused = [params for name, params in api.calls
+                       if name == "sendMessage" and params.get("_refused")]
             assert len(refused) == 4
 
     asyncio.run(scenario())
@@ -129,7 +292,7 @@ def test_429s_and_a_broken_connection_lose_no_message_and_keep_the_order(chat: C
 
 def test_groups_mentions_edits_and_stickers(chat: Chat, caplog) -> None:
     async def scenario() -> None:
-        async with adapter(chat) as (api, _):
+        async with adapter(chat.url) as (api, _):
             question = api.group_update(707, -1001, "@chatrec_test_bot recommend a comedy")
             listing = (await api.wait_for("sendMessage", 1))[0]
             assert int(listing["chat_id"]) == -1001 and keyboard_of(listing)
@@ -158,7 +321,7 @@ def test_groups_mentions_edits_and_stickers(chat: Chat, caplog) -> None:
 
 def test_webhook_checks_the_secret_and_handles_a_duplicate_once(chat: Chat) -> None:
     async def scenario() -> None:
-        async with adapter(chat, webhook=True) as (api, url):
+        async with adapter(chat.url, webhook=True) as (api, url):
             assert api.webhook["url"] == url and api.webhook["secret_token"] == SECRET
             update = api.text_update(702, "hello there")
             async with aiohttp.ClientSession() as http:
@@ -175,14 +338,15 @@ def test_webhook_checks_the_secret_and_handles_a_duplicate_once(chat: Chat) -> N
                 marker = api.text_update(702, "/start")  # handled after the duplicate, in order
                 async with http.post(url, json=marker, headers={SECRET_HEADER: SECRET}) as response:
                     assert response.status == 200
-            assert "recommend films" in (await api.wait_for("sendMessage", 2))[1]["text"], "the duplicate: no reply"
+            second = (await api.wait_for("sendMessage", 2))[1]
+            assert "recommend films" in second["text"], "the duplicate: no reply"
 
     asyncio.run(scenario())
 
 
 def test_commands_reach_their_intents(chat: Chat) -> None:
     async def scenario() -> None:
-        async with adapter(chat) as (api, _):
+        async with adapter(chat.url) as (api, _):
             api.text_update(703, "/help")
             assert "why the second one" in texts(await api.wait_for("sendMessage", 1))
             api.text_update(703, "/forget")
@@ -196,7 +360,7 @@ def test_commands_reach_their_intents(chat: Chat) -> None:
 
 def test_rasa_down_gives_an_apology_and_the_adapter_recovers(chat: Chat) -> None:
     async def scenario() -> None:
-        async with adapter(chat) as (api, _):
+        async with adapter(chat.url) as (api, _):
             chat.stack.stop_server()
             try:
                 api.text_update(704, "recommend a western")
@@ -212,7 +376,7 @@ def test_rasa_down_gives_an_apology_and_the_adapter_recovers(chat: Chat) -> None
 
 def test_a_chinese_speaker_is_answered_in_chinese_buttons_included(chat: Chat) -> None:
     async def scenario() -> None:
-        async with adapter(chat) as (api, _):
+        async with adapter(chat.url) as (api, _):
             api.languages[705] = "zh-hans"
             api.text_update(705, "/start")  # no words: Telegram's language_code decides
             assert "推荐" in (await api.wait_for("sendMessage", 1))[-1]["text"]
@@ -243,14 +407,30 @@ def test_long_replies_are_split_within_telegrams_limit() -> None:
     assert len(split_text("x" * 9000)) == 3
 
 
-def test_any_payload_fits_in_callback_data() -> None:
-    keyboards = Keyboards()
-    long_id = "/feedback_positive" + json.dumps({"item_id": "x" * 200})
-    markup = keyboards.plain((Button("Like", long_id), Button("Why?", "/ask_why{\"item_id\": \"1\"}")))
-    tokens = [b.callback_data for row in markup.inline_keyboard for b in row]
-    assert all(len(t.encode()) <= 64 for t in tokens)
-    assert keyboards.payload(tokens[0].removeprefix("p:")) == long_id
-    assert keyboards.plain(()) is None
+def test_the_buttons_of_a_plain_reply_send_their_payloads() -> None:
+    long = payload(Intent.FEEDBACK_POSITIVE, "x" * 200)
+
+    def script(message: dict) -> dict:
+        if message["message"] == "/forget_me":  # a domain response with buttons, as Rasa sends it
+            return {"text": "Sure?",
+                    "buttons": [{"title": "Yes", "payload": long}, {"title": "No", "payload": "/deny"}]}
+        return {"text": f"got {message['message']}"}
+
+    async def scenario() -> None:
+        rasa = FakeRasa(script)
+        await rasa.start()
+        try:
+            async with adapter(rasa.url) as (api, _):
+                api.text_update(809, "/forget")
+                question = (await api.wait_for("sendMessage", 1))[-1]
+                assert labels(question["reply_markup"]) == ["Yes", "No"]
+                assert all(len(data.encode()) <= 64 for data in callback_data(question))
+                api.button_update(809, button(question, "Yes"))
+                assert await rasa.wait_for(2) == [payload(Intent.FORGET_ME), long]
+        finally:
+            await rasa.stop()
+
+    asyncio.run(scenario())
 
 
 def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat, tmp_path) -> None:
@@ -261,8 +441,9 @@ def test_the_command_line_adapter_runs_against_a_running_bot(chat: Chat, tmp_pat
         await api.start()
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url,
                "CHATREC_RASA_URL": chat.url, "PYTHONPATH": str(ROOT), "CHATREC_STATE_DIR": str(tmp_path)}
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", "channels.telegram", cwd=ROOT, env=env,
-                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "channels.telegram", cwd=ROOT, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         try:
             api.text_update(705, "hello there")
             assert "recommend films" in (await api.wait_for("sendMessage", 1, timeout=60))[0]["text"]
