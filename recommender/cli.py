@@ -28,7 +28,8 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     dataset = load_dataset(args.dataset)
     current = artifacts.current_version(dataset.name)
-    if args.if_missing and current and artifacts.is_current_format(artifacts.read_meta(dataset.name, current)):
+    if (args.if_missing and current
+            and artifacts.is_current_format(artifacts.read_meta(dataset.name, current))):
         print(f"{dataset.name}: serving {current}; nothing to train")
         return
     version = train(dataset, _space(args), seed=args.seed)
@@ -50,7 +51,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def cmd_simulate(args: argparse.Namespace) -> None:
     from recommender.experiments import simulation
 
-    simulation.main(out=Path(args.doc))
+    simulation.main(args.dataset, seed=args.seed, out=Path(args.doc), reports=Path(args.out))
 
 
 def cmd_rollback(args: argparse.Namespace) -> None:
@@ -106,10 +107,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="python -m recommender")
     parser.add_argument("--dataset", default=settings.current().dataset,
-                        help="movielens-100k, a catalog under data/catalogs/, or a folder (default: CHATREC_DATASET)")
+                        help="movielens-100k, a catalog under data/catalogs/, or a folder "
+                             "(default: CHATREC_DATASET)")
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="tune, measure, fit on everything, promote")
-    train.add_argument("--if-missing", action="store_true", help="only when nothing is served yet (one configuration, not the whole search)")
+    train.add_argument("--if-missing", action="store_true",
+                       help="only when nothing is served yet (one configuration, not the whole search)")
     eval_ = commands.add_parser("eval", help="offline evaluation against the baselines")
     eval_.add_argument("--out", default=str(REPO_ROOT / "reports"))
     eval_.add_argument("--threads", type=int, default=1,
@@ -118,8 +121,11 @@ def main(argv: list[str] | None = None) -> None:
         command.add_argument("--quick", action="store_true", help="tiny search space (for tests)")
         command.add_argument("--seed", type=int, default=42)
     commands.add_parser("demo", help="ask the promoted model a few questions")
-    simulate = commands.add_parser("simulate", help="feedback loop with simulated users -> docs")
+    simulate = commands.add_parser("simulate", help="feedback loop with simulated users; choose the "
+                                   "catalog's session weights and store them with its model -> docs")
     simulate.add_argument("--doc", default=str(REPO_ROOT / "docs" / "benchmarks.md"))
+    simulate.add_argument("--out", default=str(REPO_ROOT / "reports"), help="where simulation*.json goes")
+    simulate.add_argument("--seed", type=int, default=42, help="splits and people (same seed, same tables)")
     rollback = commands.add_parser("rollback", help="serve the previous model version again")
     rollback.add_argument("--to", help="a version name (default: the one before the current)")
     commands.add_parser("retrain", help="retrain on the dataset plus stored feedback, behind the gate")

@@ -13,7 +13,7 @@ empty `Recommendations` whose `reason` says why.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -41,9 +41,16 @@ STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
 
 @dataclass(frozen=True)
 class SessionWeights:
-    """How much what a person says in a session steers the list (chosen on validation,
-    `python -m recommender simulate`; docs/evaluation.md). Score units: standard
-    deviations of the model's scores for that person."""
+    """How much what a person says in a session steers the list. Score units: standard
+    deviations of the model's scores for that person.
+
+    The weights served are part of the model version (its meta.json, `weights_of`):
+    `make simulate` chooses them per catalog on validation people and stores them in a
+    version derived from the one it measured (promoted while that one is still served);
+    a retrained version inherits its predecessor's; `make train` records these defaults
+    as not chosen by the simulation. The defaults (what MovieLens validation chose once,
+    docs/evaluation.md) serve only versions that carry no weights (saved before they
+    were stored) and experiments that fit their own models (`make eval`)."""
 
     stated_genre: float = 1.0  # added per share of the stated genres an item carries
     said_similarity: float = 0.0  # known users: times the standardised closeness to session likes
@@ -53,6 +60,28 @@ class SessionWeights:
     update_learning_rate: float = 0.0
     update_prior: float = 1.0  # pull back towards the trained vector
     learn: bool = True  # False: feedback only removes and down-weights ("re-rank only")
+
+
+WEIGHTS_DEFAULT, WEIGHTS_SIMULATED = "defaults", "simulation"  # where a version's weights came from
+STORED_WEIGHTS = tuple(f.name for f in fields(SessionWeights) if f.name != "learn")  # learn: an arm
+
+
+def weights_record(weights: SessionWeights, source: str, **about: object) -> dict:
+    """What a version's meta.json keeps about its session weights (artifacts.SESSION_WEIGHTS)."""
+    return {"weights": {name: getattr(weights, name) for name in STORED_WEIGHTS}, "source": source, **about}
+
+
+def default_weights_record() -> dict:
+    """The defaults, as `make train` records them for a version the simulation has not measured."""
+    return weights_record(SessionWeights(), WEIGHTS_DEFAULT,
+                          note="not chosen by make simulate for this version")
+
+
+def weights_of(meta: dict) -> SessionWeights:
+    """A version's session weights; the defaults for a version that carries none (or for a
+    weight it does not name)."""
+    stored = (meta.get(artifacts.SESSION_WEIGHTS) or {}).get("weights", {})
+    return SessionWeights(**{name: stored[name] for name in STORED_WEIGHTS if name in stored})
 
 
 @dataclass(frozen=True)
@@ -114,7 +143,7 @@ class Recommender:
         bounds = np.searchsorted(inter.users[order], np.arange(len(dataset.users) + 1))
         self._history = [order[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
         self.co_ratings = CoRatings(inter.users, inter.items, len(dataset.users), n_items)
-        self.titles = TitleIndex(self.catalog, popularity=self.rating_counts)
+        self.titles = TitleIndex(self.catalog, popularity=self.rating_counts.tolist())
         self.genres = GenreVocabulary(self.catalog.genres, self.catalog.genre_synonyms)
         self._model_rows = {uid: row for row, uid in enumerate(model.user_ids)}
         self._genre_masks = {
@@ -122,7 +151,7 @@ class Recommender:
             for g in self.catalog.genres
         }
 
-    def with_weights(self, weights: SessionWeights) -> "Recommender":
+    def with_weights(self, weights: SessionWeights) -> Recommender:
         """The same recommender (sharing data and model) with other session weights."""
         other = copy.copy(self)
         other.weights = weights
@@ -167,12 +196,13 @@ class Recommender:
             if str(user) not in self._model_rows:
                 raise UnknownUser(f"I don't know user {user!r} yet; tell me a genre or a title you like.")
             user = Taste(user=str(user))
-        row = self._model_rows.get(user.user) if user.user else None
+        user_id = user.user
+        row = self._model_rows.get(user_id) if user_id else None
         leave_out: list[int] = []
         liked: list[tuple[int, float | None]] = []
-        if row is not None and self.dataset.has_user(user.user):
+        if row is not None and user_id is not None and self.dataset.has_user(user_id):
             inter = self.dataset.interactions
-            history = self._history[self.dataset.user_index(user.user)]
+            history = self._history[self.dataset.user_index(user_id)]
             leave_out += inter.items[history].tolist()
             liked += [(int(inter.items[r]), float(inter.ratings[r])) for r in history
                       if stars_meaning(float(inter.ratings[r])) is Meaning.LIKED]
@@ -182,7 +212,8 @@ class Recommender:
         stars = {i: float(way.split(":")[1]) for i, way in zip(said, ways) if way.startswith("rating:")}
         how.update(zip(said, ways))
         disliked = [self._index(ref) for ref in user.disliked]
-        genre_words, genre_phrases = {}, {}
+        genre_words: dict[str, str] = {}
+        genre_phrases: dict[str, str] = {}
         phrases = list(user.genres_how) + [""] * (len(user.genres) - len(user.genres_how))
         for word, phrase in zip(user.genres, phrases):
             genre_words.setdefault(self.find_genre(word), word)
@@ -208,9 +239,10 @@ class Recommender:
     def _index(self, reference: str) -> int:
         return self.catalog.index(self.find_item(reference).id)
 
-    def _genre_centroid_items(self, genre: str) -> np.ndarray:
+    def _genre_centroid_items(self, genre: str) -> list[int]:
         members = np.flatnonzero(self._genre_masks[genre])
-        return members[np.argsort(-self.rating_counts[members], kind="stable")][:GENRE_CENTROID_ITEMS]
+        most_rated = members[np.argsort(-self.rating_counts[members], kind="stable")]
+        return most_rated[:GENRE_CENTROID_ITEMS].tolist()
 
     # ---- constraints ---------------------------------------------------
     def _candidates(self, constraints: Constraints) -> np.ndarray:
@@ -251,7 +283,8 @@ class Recommender:
         popular, cheaper...), sharing a genre with a single pivot; outside the pivots' genres;
         or in them but not among the pivots' nearest items."""
         if critique.kind in PRICED and self.catalog.price_feature is None:
-            raise InvalidRequest(f"My {plural(self.catalog.item_noun)} have no prices, so I can't compare on price.")
+            noun = plural(self.catalog.item_noun)
+            raise InvalidRequest(f"My {noun} have no prices, so I can't compare on price.")
         pivots = [self._index(reference) for reference in critique.items]
         if critique.kind == CritiqueKind.DIFFERENT_GENRE:
             return np.ones(len(self.catalog), dtype=bool)  # the pivot's genres are dropped (_dropped_genres)
@@ -274,7 +307,8 @@ class Recommender:
         """The pivots and their SAME_GENRE_NOT_NEAREST nearest items in the model."""
         mask = np.zeros(len(self.catalog), dtype=bool)
         for pivot in pivots:
-            mask[np.argsort(-self.model.item_similarities(pivot), kind="stable")[:SAME_GENRE_NOT_NEAREST + 1]] = True
+            by_similarity = np.argsort(-self.model.item_similarities(pivot), kind="stable")
+            mask[by_similarity[:SAME_GENRE_NOT_NEAREST + 1]] = True
         mask[pivots] = True
         return mask
 
@@ -437,7 +471,7 @@ def _standardise(values: np.ndarray) -> np.ndarray:
 
 
 def load_recommender(dataset_name: str = "movielens-100k", version: str | None = None) -> Recommender:
-    """The served (or a named) stored version over its dataset."""
+    """The served (or a named) stored version over its dataset, with the version's session weights."""
     dataset = load_dataset(dataset_name)
-    model, _ = artifacts.load_model(dataset, version)
-    return Recommender(dataset, model)
+    model, meta = artifacts.load_model(dataset, version)
+    return Recommender(dataset, model, weights=weights_of(meta))

@@ -6,6 +6,11 @@
                                            fallback when no worker answers
     models/<dataset>/CURRENT               the version being served
 
+A version's meta.json also carries the session weights it is served with
+(SESSION_WEIGHTS: the weights, where they came from); `make simulate` puts
+newly chosen ones into a version derived from the one it measured (`derive`:
+the same arrays, a new meta.json), so a version never changes once written.
+
 A model is only served with the data it was trained on: loading checks the
 dataset fingerprint stored beside it. Nothing here is unpickled: a version is
 arrays and JSON, so moving a class never breaks a stored model.
@@ -16,6 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import platform
+import shutil
 from datetime import datetime, timezone
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -34,6 +40,9 @@ if TYPE_CHECKING:
 
 # Bump when what a version holds changes; `train --if-missing` (every start) retrains older ones.
 MODEL_FORMAT = 3  # 3: embeddings.npz + meta.json instead of a pickled model
+# meta.json key: {"weights": {...}, "source": ..., ...} (serving.service.weights_record);
+# versions saved before it was have none (served with the defaults)
+SESSION_WEIGHTS = "session_weights"
 
 
 def models_dir() -> Path:
@@ -44,12 +53,11 @@ def _dataset_dir(dataset_name: str) -> Path:
     return models_dir() / dataset_name
 
 
-def save(model: "HybridModel", dataset: Dataset, metrics: dict, extra: dict | None = None) -> str:
+def save(model: HybridModel, dataset: Dataset, metrics: dict, extra: dict | None = None) -> str:
     """Write a new version (not yet served) and return its name."""
     created = datetime.now(timezone.utc)
-    name = f"{created:%Y%m%d-%H%M%S}-{model.features.fingerprint()[:6]}"
-    folder = _dataset_dir(dataset.name) / name
-    folder.mkdir(parents=True, exist_ok=False)
+    folder = _new_folder(dataset.name, created, model.features.fingerprint())
+    name = folder.name
     model.save(folder)
     meta = {
         "version": name,
@@ -69,6 +77,34 @@ def save(model: "HybridModel", dataset: Dataset, metrics: dict, extra: dict | No
     (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
     (folder / "popular.json").write_text(json.dumps(popular_items(dataset), indent=1))
     return name
+
+
+def _new_folder(dataset_name: str, created: datetime, fingerprint: str) -> Path:
+    """A new, empty version folder named after the time and the features (-2, -3... within a second)."""
+    base = _dataset_dir(dataset_name) / f"{created:%Y%m%d-%H%M%S}-{fingerprint[:6]}"
+    folder, number = base, 1
+    while folder.exists():
+        number += 1
+        folder = base.with_name(f"{base.name}-{number}")
+    folder.mkdir(parents=True)
+    return folder
+
+
+def derive(dataset_name: str, version: str, changes: dict) -> str:
+    """A new version (not yet served) with `version`'s arrays and its meta updated by `changes`;
+    its predecessor is `version` (what `rollback` goes back to)."""
+    source = _dataset_dir(dataset_name) / version
+    meta = read_meta(dataset_name, version)
+    created = datetime.now(timezone.utc)
+    folder = _new_folder(dataset_name, created, meta["feature_fingerprint"])
+    for path in sorted(source.iterdir()):
+        if path.is_file() and path.name != "meta.json":
+            shutil.copy2(path, folder / path.name)
+    meta.update(changes, version=folder.name, created=created.isoformat(), derived_from=version,
+                previous_version=version)
+    # meta.json last: versions() lists only folders that have one
+    (folder / "meta.json").write_text(json.dumps(meta, indent=2, default=str))
+    return folder.name
 
 
 def popular_items(dataset: Dataset, n: int = 50, min_mean: float = 3.5) -> list[dict]:
@@ -91,8 +127,10 @@ def read_popular(dataset_name: str) -> list[dict]:
     return json.loads(path.read_text()) if version and path.is_file() else []
 
 
-DEFAULT_VOCABULARY = {"item_noun": "item", "item_nouns": "items", "genre_word": "genre",
-                      "first_year": None, "last_year": None, "genre_phrases": [], "translations": {}}
+DEFAULT_VOCABULARY: dict[str, object] = {
+    "item_noun": "item", "item_nouns": "items", "genre_word": "genre",
+    "first_year": None, "last_year": None, "genre_phrases": [], "translations": {},
+}
 
 
 def read_vocabulary(dataset_name: str) -> dict:

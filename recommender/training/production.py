@@ -3,7 +3,9 @@
 1. Tune on a validation split carved from the 80 % training split.
 2. Fit the chosen parameters on the 80 % and measure on the held-out 20 %
    (these are the metrics stored with the version).
-3. Refit on all interactions, save as a new version and promote it.
+3. Refit on all interactions, save as a new version and promote it. The version
+   records the default session weights, marked as not chosen by the simulation:
+   its parameters are new, so `make simulate` chooses weights for it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 from recommender.domain.catalog import Dataset
 from recommender.evaluation.metrics import evaluate, random_split, to_matrix
 from recommender.model.hybrid import default_threads
+from recommender.serving.service import default_weights_record
 from recommender.storage import artifacts
 from recommender.training.fit import fit_hybrid
 from recommender.training.tuning import SearchSpace, hybrid_features, tune_lightfm
@@ -37,7 +40,8 @@ def train(dataset: Dataset, space: SearchSpace = SearchSpace(), seed: int = 42,
     version = artifacts.save(model, dataset, {
         "test": test_metrics,
         "validation": max(trials, key=lambda t: t.score).metrics,
-    }, extra={"split": {"kind": "random", "seed": seed, "test_fraction": 0.2}})
+    }, extra={"split": {"kind": "random", "seed": seed, "test_fraction": 0.2},
+              artifacts.SESSION_WEIGHTS: default_weights_record()})
     if promote:
         artifacts.promote(dataset.name, version)
     return version

@@ -6,7 +6,8 @@ dataset's fixed test split (the one recorded in the served model's
 metadata, as `make train` made it) and scored on it. It must be within a
 small tolerance of the served model *and* of the reference, the best model
 promoted so far on that split, so that small losses cannot add up over
-successive promotions. Only then is it refitted on everything and promoted.
+successive promotions. Only then is it refitted on everything and promoted,
+with the served version's session weights (`inherited_weights`).
 Every decision is appended to models/<dataset>/decisions.jsonl.
 (When to retrain, and that only one runs at a time: recommender/training/learning.py.)
 """
@@ -17,6 +18,7 @@ import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +26,7 @@ from chatrec.contracts import TRAINS_AS_POSITIVE, meaning
 from recommender.domain.catalog import Dataset, Interactions, User
 from recommender.evaluation.metrics import evaluate, random_split, to_matrix
 from recommender.model.hybrid import ModelParams, default_threads
+from recommender.serving.service import default_weights_record
 from recommender.storage import artifacts
 from recommender.storage.feedback import FeedbackStore, TrainingRow
 from recommender.training.fit import fit_hybrid
@@ -33,7 +36,8 @@ log = logging.getLogger(__name__)
 
 GATE_METRIC = "ndcg@5"
 GATE_TOLERANCE = 0.005
-DEFAULT_SPLIT = {"kind": "random", "seed": 42, "test_fraction": 0.2}  # models saved before splits were recorded
+# For models saved before splits were recorded. Splits are JSON records (as in meta.json).
+DEFAULT_SPLIT: dict[str, Any] = {"kind": "random", "seed": 42, "test_fraction": 0.2}
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ def gate(candidate: float, served: float | None, reference: float | None,
          tolerance: float = GATE_TOLERANCE) -> tuple[bool, str]:
     """Promote when the candidate is within `tolerance` of both the served model and the
     reference (the best promoted so far on the same split). Returns (promote, why)."""
-    floors = {name: value for name, value in (("served", served), ("reference", reference)) if value is not None}
+    floors = {name: value for name, value in (("served", served), ("reference", reference))
+              if value is not None}
     worse = [f"{name} {value:.4f}" for name, value in floors.items() if candidate < value - tolerance]
     shown = ", ".join(f"{name} {value:.4f}" for name, value in floors.items()) or "nothing served"
     verdict = f"worse than {' and '.join(worse)}: kept the served model" if worse else "promoted"
@@ -72,10 +77,18 @@ def reference_metric(dataset: Dataset, split: dict) -> float | None:
     return best
 
 
+def inherited_weights(meta: dict | None, version: str | None) -> dict:
+    """The predecessor's session weights record (the defaults when it carries none), marked
+    as inherited from it: the same model, a little more data, the same weights."""
+    record = (meta or {}).get(artifacts.SESSION_WEIGHTS) or default_weights_record()
+    return {**record, "inherited_from": version}
+
+
 def with_feedback(dataset: Dataset, rows: list[TrainingRow]) -> Dataset:
     """The dataset plus one user per chat user and their positive feedback (chatrec/contracts.py
     TRAINS_AS_POSITIVE: likes and "seen", ratings of 3 to 5); dislikes and impressions are not."""
-    positives = [r for r in rows if r.item_id in dataset.catalog and meaning(r.kind, r.rating) in TRAINS_AS_POSITIVE]
+    positives = [r for r in rows
+                 if r.item_id in dataset.catalog and meaning(r.kind, r.rating) in TRAINS_AS_POSITIVE]
     chat_ids = list(dict.fromkeys(r.recommender_id for r in positives))
     users = dataset.users + [User(uid) for uid in chat_ids]
     row_of = {uid: len(dataset.users) + i for i, uid in enumerate(chat_ids)}
@@ -93,7 +106,8 @@ def with_feedback(dataset: Dataset, rows: list[TrainingRow]) -> Dataset:
 
 
 def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None = None,
-            threads: int | None = None, tolerance: float = GATE_TOLERANCE, up_to: int | None = None) -> Decision:
+            threads: int | None = None, tolerance: float = GATE_TOLERANCE,
+            up_to: int | None = None) -> Decision:
     """Train a candidate on dataset + feedback (events up to id `up_to`); promote it if the gate allows."""
     threads = threads or default_threads()
     current = artifacts.current_version(dataset.name)
@@ -105,7 +119,8 @@ def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None =
     rows = store.training_rows(up_to=last_event)
     split = meta.get("split", DEFAULT_SPLIT) if meta else DEFAULT_SPLIT
     if split.get("kind") != "random":
-        raise ValueError(f"the served model was measured on a {split.get('kind')!r} split; retraining knows random splits")
+        raise ValueError(f"the served model was measured on a {split.get('kind')!r} split; "
+                         "retraining knows random splits")
     train_base, test = random_split(dataset.interactions, split["test_fraction"], split["seed"])
     augmented_train = with_feedback(Dataset(dataset.catalog, dataset.users, train_base), rows)
     features = hybrid_features(dataset)
@@ -122,10 +137,10 @@ def retrain(dataset: Dataset, store: FeedbackStore, params: ModelParams | None =
         model = fit_hybrid(everything, everything.interactions, features, params, threads)
         new_version = artifacts.save(model, dataset, {"test": metrics}, extra={
             "feedback_events": len(rows), "last_event_id": last_event, "previous_version": current,
-            "split": split})
+            "split": split, artifacts.SESSION_WEIGHTS: inherited_weights(meta, current)})
         artifacts.promote(dataset.name, new_version)
-    decision = Decision(promoted, metrics[GATE_METRIC], current_metric, current, new_version, len(rows), reason,
-                        reference)
+    decision = Decision(promoted, metrics[GATE_METRIC], current_metric, current, new_version, len(rows),
+                        reason, reference)
     _log_decision(dataset.name, decision)
     return decision
 
@@ -135,7 +150,8 @@ def _log_decision(dataset_name: str, decision: Decision) -> None:
     folder = artifacts.models_dir() / dataset_name
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "decisions.jsonl").open("a") as handle:
-        handle.write(json.dumps({"at": datetime.now(timezone.utc).isoformat(), **asdict(decision)}) + "\n")
+        record = {"at": datetime.now(timezone.utc).isoformat(), **asdict(decision)}
+        handle.write(json.dumps(record) + "\n")
 
 
 def rollback(dataset_name: str, to: str | None = None) -> str:

@@ -29,7 +29,8 @@ def test_report_has_every_model_and_metric_on_one_split(report, movielens):
         for metric in METRICS:
             assert 0.0 <= data["models"][name][metric] <= 1.0
     split = data["split"]
-    assert split["seed"] == 3 and split["train_ratings"] + split["test_ratings"] == len(movielens.interactions)
+    assert split["seed"] == 3
+    assert split["train_ratings"] + split["test_ratings"] == len(movielens.interactions)
     assert json.loads((folder / "eval.json").read_text()) == data
     assert (folder / "eval.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

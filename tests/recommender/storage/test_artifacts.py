@@ -1,6 +1,7 @@
 """Model versions on disk: save, promote, load, and refuse a model trained on other data."""
 
 import json
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -80,3 +81,28 @@ def test_popular_items_are_the_most_rated_well_liked_ones(movielens):
     means = [float(inter.ratings[inter.items == movielens.catalog.index(p["id"])].mean()) for p in popular]
     assert counts == sorted(counts, reverse=True) and min(means) >= 3.5
     assert popular[0]["title"] == "Star Wars"
+
+
+def test_a_derived_version_keeps_the_arrays_and_carries_the_new_meta(models_dir, products,
+                                                                     products_recommender):
+    first = artifacts.save(products_recommender.model, products, {"test": {"ndcg@5": 0.5}})
+    artifacts.promote("products", first)
+    record = {"weights": {"stated_genre": 2.0}, "source": "simulation"}
+    derived = artifacts.derive("products", first, {artifacts.SESSION_WEIGHTS: record})
+    assert artifacts.current_version("products") == first  # served only once promoted
+    assert artifacts.versions("products") == sorted([first, derived]) and derived != first
+    meta = artifacts.read_meta("products", derived)
+    assert meta["version"] == derived and meta["previous_version"] == meta["derived_from"] == first
+    assert meta["metrics"] == {"test": {"ndcg@5": 0.5}} and meta[artifacts.SESSION_WEIGHTS] == record
+    assert artifacts.SESSION_WEIGHTS not in artifacts.read_meta("products", first)  # the old one unchanged
+    for name in ("embeddings.npz", "popular.json"):
+        assert (models_dir / "products" / derived / name).read_bytes() == \
+            (models_dir / "products" / first / name).read_bytes()
+    loaded, _ = artifacts.load_model(products, derived)
+    np.testing.assert_array_equal(loaded.item_vectors, products_recommender.model.item_vectors)
+
+
+def test_versions_made_within_one_second_get_their_own_names(models_dir):
+    created = datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    names = [artifacts._new_folder("products", created, "abcdef123").name for _ in range(3)]
+    assert names == ["20240102-030405-abcdef", "20240102-030405-abcdef-2", "20240102-030405-abcdef-3"]

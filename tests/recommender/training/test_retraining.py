@@ -11,7 +11,13 @@ from chatrec.settings import environment
 from launcher.processes import ROOT
 from recommender.domain.constraints import Taste
 from recommender.model.hybrid import ModelParams
-from recommender.serving.service import load_recommender
+from recommender.serving.service import (
+    WEIGHTS_SIMULATED,
+    SessionWeights,
+    default_weights_record,
+    load_recommender,
+    weights_record,
+)
 from recommender.storage import artifacts
 from recommender.storage.feedback import FeedbackStore
 from recommender.training import retraining
@@ -45,12 +51,28 @@ def test_feedback_users_become_trained_users(models, movielens, store):
     meta = artifacts.read_meta(movielens.name, decision.new_version)
     assert meta["feedback_events"] == 7 and meta["last_event_id"] == store.last_event_id()
     assert meta["previous_version"] == first and "ndcg@5" in meta["metrics"]["test"]
+    # the first version carried no session weights: its successor records the defaults it served
+    assert meta[artifacts.SESSION_WEIGHTS] == {**default_weights_record(), "inherited_from": first}
 
     served = load_recommender(movielens.name)
     chat_id = store.feedback("telegram:5").recommender_id
     assert served.model.user_ids[-1] == chat_id  # likes trained, dislikes and impressions not
     profile = served._profile(Taste(user=chat_id))
     assert profile.model_row == len(served.model.user_ids) - 1
+
+
+def test_a_retrained_version_keeps_its_predecessors_session_weights(models, movielens, store):
+    _, first = models
+    chosen = SessionWeights(stated_genre=1.5, said_corating=0.3, update_steps=20, update_learning_rate=0.5)
+    record = weights_record(chosen, WEIGHTS_SIMULATED, simulation={"seed": 42, "measured_version": first})
+    simulated = artifacts.derive(movielens.name, first, {artifacts.SESSION_WEIGHTS: record})
+    artifacts.promote(movielens.name, simulated)
+    store.record("telegram:7", "like", "50", "l1")
+    decision = retraining.retrain(movielens, store, threads=1)
+    assert decision.promoted and decision.current_version == simulated
+    meta = artifacts.read_meta(movielens.name, decision.new_version)
+    assert meta[artifacts.SESSION_WEIGHTS] == {**record, "inherited_from": simulated}
+    assert load_recommender(movielens.name).weights == chosen
 
 
 def test_with_feedback_keeps_only_positive_feedback(movielens, store):
@@ -73,7 +95,8 @@ def test_a_rating_of_3_trains_as_a_positive_and_2_does_not(movielens, store):
     store.record("c", "rating", "50", "1", rating=3)  # "seen": watched, neither liked nor disliked
     store.record("c", "rating", "100", "2", rating=2)
     merged = retraining.with_feedback(movielens, store.training_rows())
-    assert [merged.catalog.items[i].id for i in merged.interactions.items[len(movielens.interactions):]] == ["50"]
+    added = merged.interactions.items[len(movielens.interactions):]
+    assert [merged.catalog.items[i].id for i in added] == ["50"]
 
 
 def test_a_damaged_candidate_is_not_promoted(models, movielens, store):
@@ -84,7 +107,8 @@ def test_a_damaged_candidate_is_not_promoted(models, movielens, store):
     assert not decision.promoted and decision.new_version is None
     assert decision.candidate_metric < decision.current_metric
     assert artifacts.current_version(movielens.name) == first
-    logged = [json.loads(line) for line in (folder / movielens.name / "decisions.jsonl").read_text().splitlines()]
+    lines = (folder / movielens.name / "decisions.jsonl").read_text().splitlines()
+    logged = [json.loads(line) for line in lines]
     assert logged[-1]["promoted"] is False and "kept the served model" in logged[-1]["reason"]
 
 
