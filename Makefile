@@ -6,7 +6,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain bench-chat-production test test-fast check-deploy train eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
+.PHONY: setup run interactive serve telegram slack demo bench-chat bench-chat-retrain bench-chat-production test lint test-fast check-deploy train eval eval-nlu bench bench-tasks simulate simulate-chat worker learning-worker beat retrain rollback lock clean-models
 
 setup:                 ## the pinned Python 3.10 environment, linked as .venv
 	@bash scripts/setup-env.sh
@@ -30,8 +30,12 @@ demo: setup            ## the recommender alone answering a few requests (no cha
 	$(PY) -m recommender train --if-missing
 	$(PY) -m recommender demo
 
-test: setup            ## the whole test suite (unit, integration and e2e tiers)
+test: setup lint       ## lint and type check, then the whole test suite (unit, integration and e2e tiers)
 	$(PY) -m pytest -q
+
+lint: setup            ## ruff (lint, import order) and mypy, as configured in pyproject.toml
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 test-fast: setup       ## the unit tier only (under a minute)
 	$(PY) -m pytest -q -m unit

@@ -38,7 +38,9 @@ def _call_then_flush(task: str, args: tuple, kwargs: dict) -> dict:
 
 async def in_thread(function, *args, **kwargs):
     """Run a blocking function in the waiting pool and await it."""
-    return await asyncio.get_running_loop().run_in_executor(WAITING, functools.partial(function, *args, **kwargs))
+    return await asyncio.get_running_loop().run_in_executor(
+        WAITING, functools.partial(function, *args, **kwargs)
+    )
 
 
 async def run(task: str, *args: object, **kwargs: object) -> dict:

@@ -33,7 +33,8 @@ def entities(tracker: Tracker, name: str) -> list[dict]:
 
 
 def values(tracker: Tracker, name: str) -> list[str]:
-    return list(dict.fromkeys(str(e["value"]) for e in entities(tracker, name) if str(e.get("value", "")).strip()))
+    return list(dict.fromkeys(str(e["value"]) for e in entities(tracker, name)
+                              if str(e.get("value", "")).strip()))
 
 
 def message_id(tracker: Tracker) -> str:
@@ -115,7 +116,8 @@ def mentioned_genres(tracker: Tracker, vocabulary: dict) -> list[str]:
              if e.get("start") is not None and e.get("end") is not None]
     found = []
     for phrase in sorted(vocabulary.get("genre_phrases") or [], key=len, reverse=True):
-        pattern = re.escape(phrase) if HAN.search(phrase) else rf"(?<![\w-]){re.escape(phrase)}(?:s|es)?(?![\w-])"
+        pattern = (re.escape(phrase) if HAN.search(phrase)
+                   else rf"(?<![\w-]){re.escape(phrase)}(?:s|es)?(?![\w-])")
         for match in re.finditer(pattern, text):
             if not any(start < match.end() and match.start() < end for start, end in taken):
                 taken.append(match.span())
@@ -236,11 +238,14 @@ NEGATIVE_WORDS = re.compile(r"\b(don'?t|do not|doesn'?t|not|never|no more|hate|d
 
 
 NEGATED_GENRE = re.compile(r"\b(?:not|no|without|except|but not|nothing|none of|avoid)\b(?: an?| the| any)?$")
-CHINESE_NEGATED_GENRE = re.compile(r"(?:不要|不想要|不想看|不看|别给我|别推荐?|除了|不喜欢|讨厌)[一部个些点的]*$")
-CHINESE_NEGATIVE = re.compile(r"不喜欢|不爱|不想|不要|不看|别|讨厌|受不了|烦|没兴趣|不感兴趣|不太喜欢|厌")
+CHINESE_NEGATED_GENRE = re.compile(r"(?:不要|不想要|不想看|不看|别给我|别推荐?|除了|不喜欢|讨厌)"
+                                   r"[一部个些点的]*$")
+CHINESE_NEGATIVE = re.compile(r"不喜欢|不爱|不想|不要|不看|别|讨厌|受不了|烦"
+                              r"|没兴趣|不感兴趣|不太喜欢|厌")
 CHINESE_LIKING_VERBS = re.compile(r"喜欢|爱看|爱|迷|偏爱|钟爱|喜爱|中意")
 
-LIKING_VERBS = re.compile(r"\b(love|adore|enjoy|like|(?:am|'m|are|'re) into|(?:am|'m|are|'re) a (?:big |huge )?fan of"
+LIKING_VERBS = re.compile(r"\b(love|adore|enjoy|like|(?:am|'m|are|'re) into"
+                          r"|(?:am|'m|are|'re) a (?:big |huge )?fan of"
                           r"|(?:am|'m) crazy about|dig|prefer)\b")
 
 

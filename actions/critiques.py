@@ -16,37 +16,44 @@ from actions import context
 from recommender.domain.critiques import PRICED, Critique, CritiqueKind, combined
 
 K = CritiqueKind
-NOT_A_YEAR = r"(?!\s*than\s+(?:the\s+)?(?:year\s+)?\d)"  # "newer than 1995" is a year range (actions/years.py)
+# "newer than 1995" is a year range (actions/years.py)
+NOT_A_YEAR = r"(?!\s*than\s+(?:the\s+)?(?:year\s+)?\d)"
 ENGLISH = {
     K.NEWER: rf"\b(?:newer|more recent|later|less old|not so old|more modern){NOT_A_YEAR}\b",
     K.OLDER: rf"\b(?:older|earlier|less recent|not so new|more classic){NOT_A_YEAR}\b",
     K.LESS_POPULAR: r"\b(?:less (?:well[- ])?known|lesser[- ]known|less popular|less famous|less mainstream"
-                    r"|not so (?:well[- ])?known|not so (?:popular|famous|mainstream)|(?:a )?hidden gems?|obscure"
-                    r"|more obscure|underrated|off the beaten track|nobody has seen|no one has seen)\b",
+                    r"|not so (?:well[- ])?known|not so (?:popular|famous|mainstream)|(?:a )?hidden gems?"
+                    r"|obscure|more obscure|underrated|off the beaten track"
+                    r"|nobody has seen|no one has seen)\b",
     K.MORE_POPULAR: r"\b(?:more popular|better[- ]known|more famous|more mainstream|(?:every(?:body|one)|"
                     r"all) (?:has|have) seen|crowd[- ]pleasers?|blockbusters?)\b",
     K.BETTER_RATED: r"\b(?:(?:better|higher)[- ]rated|rated (?:better|higher)|better reviewed|better reviews"
                     r"|higher ratings?|better ratings?)\b",
     K.DIFFERENT_GENRE: r"\b(?:not (?:that|this|the same) (?:genre|kind|type|category)|(?:a |another |some "
                        r"|)(?:different|other) (?:genre|kind|type|category)|change the (?:genre|category))\b",
-    K.SAME_GENRE: r"\bsame (?:genre|kind|type|category),? but (?:different|something else|not (?:so|as) similar)"
-                  r"|\b(?:a |something )?different (?:one|film|movie|item|product)s? (?:of|in) the same (?:genre|kind)\b",
+    K.SAME_GENRE: r"\bsame (?:genre|kind|type|category),? but "
+                  r"(?:different|something else|not (?:so|as) similar)"
+                  r"|\b(?:a |something )?different (?:one|film|movie|item|product)s? "
+                  r"(?:of|in) the same (?:genre|kind)\b",
     K.CHEAPER: r"\b(?:cheaper|less expensive|lower[- ]priced|more affordable|less pricey|on a budget)\b",
     K.PRICIER: r"\b(?:pricier|more expensive|higher[- ]end|more premium|fancier)\b",
 }
 CHINESE = {
     K.NEWER: r"新一点|新一些|新点|更新的|新些|近一点|更近|晚一点|年代近",
     K.OLDER: r"老一点|老一些|老点|更老|旧一点|早一点|更早|年代久",
-    K.LESS_POPULAR: r"冷门|小众|不那么(?:有名|出名|热门)|没那么(?:有名|出名|热门)|不太(?:有名|出名)|知名度低|少有人看",
+    K.LESS_POPULAR: r"冷门|小众|不那么(?:有名|出名|热门)|没那么(?:有名|出名|热门)"
+                    r"|不太(?:有名|出名)|知名度低|少有人看",
     K.MORE_POPULAR: r"热门一点|更热门|更有名|更出名|大家都看过|大众一点|更大众|人人都看过",
     K.BETTER_RATED: r"评分更高|评分高一点|分数更高|分更高|口碑更好|口碑好一点|更好评",
-    K.DIFFERENT_GENRE: r"换个类型|换一个类型|换种类型|不要这个类型|不要这种类型|别的类型|其他类型|不同类型|换个品类",
+    K.DIFFERENT_GENRE: r"换个类型|换一个类型|换种类型|不要这个类型|不要这种类型"
+                       r"|别的类型|其他类型|不同类型|换个品类",
     K.SAME_GENRE: r"同类型但不一样|同类型但不同|同样类型但不一样|同一类型的别的|同类型的其他",
     K.CHEAPER: r"便宜|实惠|价格低|划算",
     K.PRICIER: r"贵一点|更贵|高端|贵些",
 }
-SIMILAR = re.compile(r"\b(?:like|similar to|in the vein of)\s+(?:the\s+|that\s+|this\s+)?(?:#\s*\d|number\s*\d|"
-                     r"first|second|third|fourth|fifth|last|\d(?:st|nd|rd|th))\b|像第|类似第|像最后|类似最后")
+SIMILAR = re.compile(r"\b(?:like|similar to|in the vein of)\s+(?:the\s+|that\s+|this\s+)?"
+                     r"(?:#\s*\d|number\s*\d|first|second|third|fourth|fifth|last|\d(?:st|nd|rd|th))\b"
+                     r"|像第|类似第|像最后|类似最后")
 
 
 def kinds(text: str) -> list[CritiqueKind]:

@@ -13,9 +13,9 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Callable
 
 from chatrec import settings
 from recommender.domain.errors import RecommenderError

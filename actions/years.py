@@ -29,7 +29,8 @@ DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "s
                 "eighties": 80, "nineties": 90, "noughties": 0, "tens": 10}
 YEAR = r"(?:(?:1[89]|20)\d\d|'\d\d)"  # 1995, 2005, '95
 # words around a single year that make it a bound
-LOWER_INCLUSIVE = re.compile(r"\b(since|starting|as of|onwards?|or (later|newer|after)|and (later|newer|after))\b"
+LOWER_INCLUSIVE = re.compile(r"\b(since|starting|as of|onwards?"
+                             r"|or (later|newer|after)|and (later|newer|after))\b"
                              r"|\bfrom\b.*\b(on|onwards?)\b")
 LOWER_EXCLUSIVE = re.compile(r"\b(after|newer than|later than|more recent than|younger than)\b")
 UPPER_EXCLUSIVE = re.compile(r"\b(before|older than|earlier than|pre)\b")
@@ -64,7 +65,8 @@ def _decade(text: str, first: int, last: int) -> int | None:
     return None
 
 
-_CHINESE_DECADE = re.compile(r"(?:上世纪|上个世纪|20世纪|二十世纪)?([零〇一二三四五六七八九十\d]+)年代([初末中]|早期|晚期|后期)?")
+_CHINESE_DECADE = re.compile(r"(?:上世纪|上个世纪|20世纪|二十世纪)?([零〇一二三四五六七八九十\d]+)年代"
+                             r"([初末中]|早期|晚期|后期)?")
 _CHINESE_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)年?|(?<!\d)(\d{2})年")
 _CHINESE_WORDS = [  # longest first
     ("以后", " after "), ("之后", " after "), ("以来", " since "), ("开始", " since "), ("起", " since "),

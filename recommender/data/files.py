@@ -40,7 +40,9 @@ def _price(row: dict[str, str], column: str | None, path: Path) -> float | None:
     try:
         return float(text)
     except ValueError:
-        raise ValueError(f"{path}: item {row['id']!r} has a {column} that is not a number: {text!r}") from None
+        raise ValueError(
+            f"{path}: item {row['id']!r} has a {column} that is not a number: {text!r}"
+        ) from None
 
 
 def _item(row: dict[str, str], path: Path, price_column: str | None = None) -> Item:

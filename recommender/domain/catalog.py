@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class Interactions:
     def __len__(self) -> int:
         return len(self.users)
 
-    def subset(self, mask: np.ndarray) -> "Interactions":
+    def subset(self, mask: np.ndarray) -> Interactions:
         return Interactions(
             self.users[mask], self.items[mask], self.ratings[mask], self.timestamps[mask]
         )
@@ -98,9 +98,10 @@ class Catalog:
         self.genre_feature = genre_feature
         self.item_noun = item_noun
         self.price_feature = price_feature  # the column `Item.price` was read from (None: no prices)
-        # language -> {"item_noun", "genre_word", "genres": {catalog genre: its name}}; each name is a synonym too
+        # language -> {"item_noun", "genre_word", "genres": {catalog genre: its name}}; names are synonyms too
         self.translations = {language: dict(words) for language, words in (translations or {}).items()}
-        named = {name: genre for words in self.translations.values() for genre, name in words.get("genres", {}).items()}
+        named = {name: genre for words in self.translations.values()
+                 for genre, name in words.get("genres", {}).items()}
         self.genre_synonyms = {**named, **(genre_synonyms or {})}
         self._index = {item.id: i for i, item in enumerate(self.items)}
         if len(self._index) != len(self.items):

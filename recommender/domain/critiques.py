@@ -69,7 +69,7 @@ class Critique:
         return len(self.items) == 1
 
     @classmethod
-    def read(cls, value: object) -> "Critique":
+    def read(cls, value: object) -> Critique:
         """From a Critique or its JSON form {"kind": ..., "items": [...], "label": ...}."""
         if isinstance(value, Critique):
             return value

@@ -5,7 +5,8 @@ not answering at all (fall back, keep writes for later). Each has its code
 
 from __future__ import annotations
 
-from typing import ClassVar, Sequence
+from collections.abc import Sequence
+from typing import ClassVar
 
 from chatrec.contracts import ErrorCode
 from recommender.domain.catalog import Item
@@ -62,4 +63,5 @@ class ModelUnavailable(Outage):
     code = ErrorCode.MODEL_UNAVAILABLE
 
 
-REFUSALS = {cls.code: cls for cls in (InvalidRequest, NothingToGoOn, UnknownUser, UnknownItem, ForgottenPerson)}
+REFUSALS = {cls.code: cls
+            for cls in (InvalidRequest, NothingToGoOn, UnknownUser, UnknownItem, ForgottenPerson)}

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -19,7 +19,7 @@ from recommender.domain.catalog import Catalog, Item
 
 ARTICLES = ("the", "a", "an", "la", "le", "les", "il", "el", "der", "die", "das")
 _YEAR = re.compile(r"\(\s*((?:19|20)\d\d)\s*\)|\b((?:19|20)\d\d)\s*$")
-_TRAILING_ARTICLE = re.compile(r",\s*(%s)$" % "|".join(ARTICLES), re.IGNORECASE)
+_TRAILING_ARTICLE = re.compile(rf",\s*({'|'.join(ARTICLES)})$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _ALTERNATIVE = re.compile(r"\(([^)]*[a-zA-Z][^)]*)\)")
 

@@ -17,7 +17,7 @@ from implicit.utils import ParameterWarning
 class Popularity:
     """Items ranked by how many users interacted with them."""
 
-    def fit(self, train: sp.csr_matrix) -> "Popularity":
+    def fit(self, train: sp.csr_matrix) -> Popularity:
         self.counts = np.asarray(train.sum(axis=0)).ravel().astype(np.float32)
         return self
 
@@ -32,7 +32,7 @@ class ItemKNN:
     def __init__(self, neighbours: int = 50) -> None:
         self.neighbours = neighbours
 
-    def fit(self, train: sp.csr_matrix) -> "ItemKNN":
+    def fit(self, train: sp.csr_matrix) -> ItemKNN:
         self.train = train.tocsr().astype(np.float32)
         model = CosineRecommender(K=self.neighbours)
         with warnings.catch_warnings():  # implicit converts its own normalised matrix and says so
@@ -53,7 +53,7 @@ class ALS:
         self.params = dict(factors=factors, regularization=regularization, alpha=alpha,
                            iterations=iterations, random_state=seed)
 
-    def fit(self, train: sp.csr_matrix) -> "ALS":
+    def fit(self, train: sp.csr_matrix) -> ALS:
         from implicit.cpu.als import AlternatingLeastSquares
 
         self.model = AlternatingLeastSquares(**self.params, calculate_training_loss=False)
@@ -73,7 +73,7 @@ class EASE:
     def __init__(self, regularization: float = 250.0) -> None:
         self.regularization = regularization
 
-    def fit(self, train: sp.csr_matrix) -> "EASE":
+    def fit(self, train: sp.csr_matrix) -> EASE:
         self.train = train.tocsr().astype(np.float64)
         gram = (self.train.T @ self.train).toarray()
         gram[np.diag_indices_from(gram)] += self.regularization

@@ -8,8 +8,8 @@ k of what remains is compared with their test items.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp

@@ -7,7 +7,7 @@ item x item table even for a large catalog.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import sparse

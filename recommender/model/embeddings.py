@@ -9,8 +9,8 @@ loading reads arrays, never code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class Embeddings:
                  user_vectors=self.user_vectors, user_ids=np.array(self.user_ids, dtype=str))
 
     @classmethod
-    def load(cls, folder: Path) -> "Embeddings":
+    def load(cls, folder: Path) -> Embeddings:
         with np.load(folder / FILE, allow_pickle=False) as arrays:
             return cls(arrays["item_vectors"], arrays["item_biases"], arrays["user_vectors"],
                        arrays["user_ids"].tolist())

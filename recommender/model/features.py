@@ -31,7 +31,7 @@ class FeatureConfig:
     min_items: int = 2
 
     @classmethod
-    def collaborative(cls) -> "FeatureConfig":
+    def collaborative(cls) -> FeatureConfig:
         """Identity features only: pure collaborative filtering."""
         return cls()
 

@@ -12,8 +12,8 @@ plain NumPy (recommender/model/embeddings.py), and that is what is stored and se
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -62,8 +62,8 @@ class HybridModel(Embeddings):
         interactions: sp.coo_matrix,
         epochs: int | None = None,
         num_threads: int | None = None,
-        after_epoch: Callable[["HybridModel", int], None] | None = None,
-    ) -> "HybridModel":
+        after_epoch: Callable[[HybridModel, int], None] | None = None,
+    ) -> HybridModel:
         """Train on a binary user x item matrix; `after_epoch(model, epoch)` may evaluate."""
         epochs = self.params.epochs if epochs is None else epochs
         for _ in range(epochs):

@@ -3,7 +3,7 @@ English or Chinese, with the numbers compared as evidence."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from recommender.domain.constraints import Constraints
 from recommender.domain.critiques import NUMERIC, Critique, CritiqueKind, beyond, pivot_value
@@ -11,19 +11,21 @@ from recommender.serving.profile import Scored
 
 TEXTS = {
     "en": {
-        CritiqueKind.NEWER: "You asked for something newer than {pivot}: it is from {value:g} ({reference:g}).",
-        CritiqueKind.OLDER: "You asked for something older than {pivot}: it is from {value:g} ({reference:g}).",
-        CritiqueKind.LESS_POPULAR: "You asked for something less well known than {pivot}: {value:g} people rated "
-                                   "it ({reference:g}).",
-        CritiqueKind.MORE_POPULAR: "You asked for something better known than {pivot}: {value:g} people rated it "
-                                   "({reference:g}).",
+        CritiqueKind.NEWER: "You asked for something newer than {pivot}: it is from {value:g} "
+                            "({reference:g}).",
+        CritiqueKind.OLDER: "You asked for something older than {pivot}: it is from {value:g} "
+                            "({reference:g}).",
+        CritiqueKind.LESS_POPULAR: "You asked for something less well known than {pivot}: {value:g} people "
+                                   "rated it ({reference:g}).",
+        CritiqueKind.MORE_POPULAR: "You asked for something better known than {pivot}: {value:g} people "
+                                   "rated it ({reference:g}).",
         CritiqueKind.BETTER_RATED: "You asked for something better rated than {pivot}: {value:.1f}/5 "
                                    "({reference:.1f}/5).",
         CritiqueKind.CHEAPER: "You asked for something cheaper than {pivot}: {value:.2f} ({reference:.2f}).",
         CritiqueKind.PRICIER: "You asked for something pricier than {pivot}: {value:.2f} ({reference:.2f}).",
         CritiqueKind.DIFFERENT_GENRE: "You asked for another genre than {pivot}'s: it is {genres}.",
-        CritiqueKind.SAME_GENRE: "You asked for the genre of {pivot} but something different: it is {genres}, "
-                                 "and not among the items closest to it.",
+        CritiqueKind.SAME_GENRE: "You asked for the genre of {pivot} but something different: "
+                                 "it is {genres}, and not among the items closest to it.",
         "the_list": "the list before", "list": ", ",
     },
     "zh": {
@@ -64,7 +66,8 @@ def critique_reasons(recommender: Scored, item: int, constraints: Constraints, l
     return found
 
 
-def _compared(recommender: Scored, critique: Critique, pivots: list[int], item: int) -> tuple[float, float] | None:
+def _compared(recommender: Scored, critique: Critique, pivots: list[int],
+              item: int) -> tuple[float, float] | None:
     """(the item's value, the pivots' median) when the item is beyond it in the asked direction."""
     values = recommender.attribute(NUMERIC[critique.kind][0])
     reference = pivot_value(values, pivots)

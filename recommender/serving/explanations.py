@@ -28,13 +28,15 @@ TEXTS = {
         "shared_feature": "It {phrase} {label} ({values}).",
         "shared_default": "has the same {feature} as",
         "rated_together": "{common} of the {total} people who rated {label} ({how}) rated it too.",
-        "how_rating": "you rated it {stars}/5", "how_button": "you liked it (👍)", "how_said": "you said you like it",
+        "how_rating": "you rated it {stars}/5", "how_button": "you liked it (👍)",
+        "how_said": "you said you like it",
         "matches_request": "You asked for {asked}: it is {got}.",
         "from_year": "from {year}", "decade": "{start}s", "range": "{start}-{end}", "since": "from {start}",
         "until": "up to {end}",
         "similar_to_request": "You asked for something like {label}: of {count} items, it is number {rank} "
                               "closest to it in the model.",
-        "similar_users": "{raters} of the {count} people with the most similar taste rated it, {mean:.1f} on average.",
+        "similar_users": "{raters} of the {count} people with the most similar taste rated it, "
+                         "{mean:.1f} on average.",
         "overall_rating": "{count} people rated it, {mean:.1f} on average.",
         "not_rated": "Nobody has rated it yet; the model ranks it by its features.",
         "and": " and ", "list": ", ", "space": " ",
@@ -49,9 +51,10 @@ TEXTS = {
         "rated_together": "给{label}（{how}）打过分的{total}个人里，有{common}个也给它打过分。",
         "how_rating": "你给了{stars}/5", "how_button": "你点了👍", "how_said": "你说过喜欢",
         "matches_request": "你想要{asked}：它是{got}。",
-        "from_year": "{year}年的", "decade": "{start}年代", "range": "{start}–{end}年", "since": "{start}年以后",
-        "until": "{end}年以前",
-        "similar_to_request": "你想要类似{label}的：在{count}部作品中，模型认为它和{label}的相似度排第{rank}。",
+        "from_year": "{year}年的", "decade": "{start}年代", "range": "{start}–{end}年",
+        "since": "{start}年以后", "until": "{end}年以前",
+        "similar_to_request": "你想要类似{label}的：在{count}部作品中，"
+                              "模型认为它和{label}的相似度排第{rank}。",
         "similar_users": "和你口味最相近的{count}个人里，有{raters}个给它打过分，平均{mean:.1f}分。",
         "overall_rating": "{count}个人给它打过分，平均{mean:.1f}分。",
         "not_rated": "还没有人给它打分；模型按它的特征给它排序。",
@@ -101,7 +104,8 @@ def reasons_for(recommender: Scored, profile: Profile, item: int,
     reasons = [
         *_matches_request(recommender, item, constraints, language),
         *(Reason(**found) for found in critique_reasons(
-            recommender, item, constraints, language, lambda genres: _genre_names(recommender, genres, language))),
+            recommender, item, constraints, language,
+            lambda genres: _genre_names(recommender, genres, language))),
         *_stated_genres(recommender, item, profile.genre_words, profile.genre_phrases, language),
         *_closest_liked(recommender, profile.liked, profile.how, item, language),
         *_rated_together(recommender, profile.said, profile.how, item, language),
@@ -146,10 +150,12 @@ def _closest_liked(recommender: Scored, liked: list[tuple[int, float | None]],
         for feature in target.features:
             shared = sorted(set(target.values(feature)) & set(other.values(feature)))
             if shared and feature != catalog.genre_feature:
-                phrase = SHARED_PHRASES.get(language, {}).get(feature, words["shared_default"].format(feature=feature))
+                default = words["shared_default"].format(feature=feature)
+                phrase = SHARED_PHRASES.get(language, {}).get(feature, default)
                 reasons.append(Reason(
                     "shared_feature",
-                    words["shared_feature"].format(phrase=phrase, label=other.label, values=", ".join(shared)),
+                    words["shared_feature"].format(phrase=phrase, label=other.label,
+                                                   values=", ".join(shared)),
                     {"feature": feature, "values": shared, "liked_item": other.id},
                 ))
     return reasons
@@ -161,7 +167,8 @@ def _way(rating: float | None) -> str:
 
 def _rated_together(recommender: Scored, said: list[int], how: dict[int, str], item: int,
                     language: str) -> list[Reason]:
-    """"31 of the 120 people who rated Fargo rated it too", for the session like it shares most raters with."""
+    """"31 of the 120 people who rated Fargo rated it too", for the session like it shares most
+    raters with."""
     raters, best = recommender.co_ratings.raters(item), None
     for liked in said:
         if liked == item:

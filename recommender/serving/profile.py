@@ -23,7 +23,8 @@ class Profile:
     genres: list[str]  # genres they said they like (catalog names)
     how: dict[int, str]  # liked item -> how they told us: "rating:<stars>", "button" (👍) or "said"
     genre_words: dict[str, str]  # stated genre (catalog name) -> the word they used
-    genre_phrases: dict[str, str]  # stated genre (catalog name) -> how they said it ("love westerns"; "" unknown)
+    # stated genre (catalog name) -> how they said it ("love westerns"; "" unknown)
+    genre_phrases: dict[str, str]
     model_row: int | None  # the user's row in the model, when it was trained on them
     rated: int  # how many ratings of theirs the dataset holds (0 for someone new)
     personal: bool  # False: nothing to go on but popularity

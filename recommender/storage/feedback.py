@@ -22,15 +22,30 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer, String,
-                        UniqueConstraint, create_engine, delete, func, select, text)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    delete,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.event import listens_for
@@ -171,7 +186,8 @@ class FeedbackStore:
                                 said_in_words) == 1
 
     def record_many(self, identity: str, events: Sequence[tuple[str, str, str, float | None]],
-                    at: datetime | None = None, made_at: float | None = None, said_in_words: bool = False) -> int:
+                    at: datetime | None = None, made_at: float | None = None,
+                    said_in_words: bool = False) -> int:
         """Store (kind, item id, client event id, rating) events of one person in one
         transaction; returns how many were new. `made_at` (unix seconds): when the person
         did it; raises ForgottenPerson if they asked to be forgotten after that. `said_in_words`:
@@ -219,7 +235,8 @@ class FeedbackStore:
     def _lock(self, session: Session, identity: str) -> None:
         """Hold this person's lock until the transaction ends (on SQLite, BEGIN IMMEDIATE already did)."""
         if self.engine.dialect.name == "postgresql":
-            key = int.from_bytes(bytes.fromhex(digest(identity))[:8], "big", signed=True)  # the tombstone's hash
+            # the tombstone's hash
+            key = int.from_bytes(bytes.fromhex(digest(identity))[:8], "big", signed=True)
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
     def _tombstone(self, session: Session, key: str, now: float) -> None:
@@ -267,14 +284,15 @@ class FeedbackStore:
         if up_to is not None:
             query = query.where(Event.id <= up_to)
         with Session(self.engine) as session:
-            return [TrainingRow(f"chat-{uid}", item, kind, rating) for uid, item, kind, rating in session.execute(query)]
+            return [TrainingRow(f"chat-{uid}", item, kind, rating)
+                    for uid, item, kind, rating in session.execute(query)]
 
     def last_event_id(self) -> int:
         with Session(self.engine) as session:
             return session.scalar(select(func.max(Event.id))) or 0
 
     def explicit_events_after(self, event_id: int) -> int:
-        """How many likes, dislikes, "seen" and ratings came after event `event_id` (impressions don't count)."""
+        """How many likes, dislikes, "seen" and ratings came after event `event_id` (not impressions)."""
         with Session(self.engine) as session:
             return session.scalar(select(func.count(Event.id)).where(
                 Event.id > event_id, Event.kind.in_(EXPLICIT))) or 0

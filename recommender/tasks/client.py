@@ -187,7 +187,9 @@ def _answer(task: str, args: tuple, kwargs: dict, timeout: float, app: Celery) -
         # it makes a fresh connection on the next call.
         if not isinstance(error.__cause__, (RedisError, OSError)):
             raise
-        raise ServiceUnavailable(f"The recommender's result store is unreachable ({error.__cause__}).") from None
+        raise ServiceUnavailable(
+            f"The recommender's result store is unreachable ({error.__cause__})."
+        ) from None
     if not isinstance(answer, dict):  # the task failed (a bad payload...) or expired unanswered
         log.error("recommender task %s ended %s: %r", task, result.state, answer)
         raise ServiceUnavailable(f"The recommender could not run {task} ({result.state}).")

@@ -31,7 +31,8 @@ class Channel(filesystem.Channel):
     def get_table(self, exchange):
         table = super().get_table(exchange)
         known = {(row.routing_key, row.queue) for row in table}
-        in_process = [filesystem.exchange_queue_t(*row) for row in self.state.exchanges.get(exchange, {}).get("table", [])]
+        in_process = [filesystem.exchange_queue_t(*row)
+                      for row in self.state.exchanges.get(exchange, {}).get("table", [])]
         return table + [row for row in in_process if (row.routing_key, row.queue) not in known]
 
     def _queue_bind(self, exchange, routing_key, pattern, queue):

@@ -97,7 +97,7 @@ class Beating:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
 
-    def start(self) -> "Beating":
+    def start(self) -> Beating:
         self._thread.start()
         return self
 

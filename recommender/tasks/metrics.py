@@ -22,7 +22,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
 from prometheus_client.core import REGISTRY, GaugeMetricFamily

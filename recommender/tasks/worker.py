@@ -28,7 +28,8 @@ import signal
 import socket
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from celery import Celery, signals
 from celery.utils.log import get_logger
@@ -239,7 +240,8 @@ def taste_for(identity: str, liked: list[str] | tuple = (), genres: list[str] | 
               genre_phrases: dict | None = None) -> Taste:
     """Stored feedback plus what the conversation says now (genres, with how they were said)."""
     phrases = genre_phrases or {}
-    return served.store().feedback(identity).taste(liked, genres, genres_how=[phrases.get(g, "") for g in genres])
+    return served.store().feedback(identity).taste(
+        liked, genres, genres_how=[phrases.get(g, "") for g in genres])
 
 
 @app.task(name="chatrec.recommend", **WRITES)
@@ -252,9 +254,9 @@ def recommend(identity: str, k: int = 5, constraints: dict | None = None, liked:
     found = served.recommender().recommend(taste_for(identity, liked, genres, genre_phrases), k,
                                            Constraints(**(constraints or {})), require_taste)
     if request_id and found.items:
+        shown = [("shown", rec.item.id, f"{request_id}:shown:{rec.item.id}", None) for rec in found.items]
         try:
-            served.store().record_many(identity, [("shown", rec.item.id, f"{request_id}:shown:{rec.item.id}", None)
-                                                  for rec in found.items], made_at=made_at)
+            served.store().record_many(identity, shown, made_at=made_at)
         except ForgottenPerson:
             pass  # asked before they were forgotten: remember nothing
     return _list(found)
@@ -288,8 +290,9 @@ def compare(identity: str, first: str, second: str, genres: list | tuple = (),
 @answers
 def explain(identity: str, item: str, constraints: dict | None = None, genres: list | tuple = (),
             genre_phrases: dict | None = None, language: str = "en") -> dict:
-    result = served.recommender().explain(taste_for(identity, genres=genres, genre_phrases=genre_phrases), item,
-                                          Constraints(**(constraints or {})), language)
+    result = served.recommender().explain(
+        taste_for(identity, genres=genres, genre_phrases=genre_phrases), item,
+        Constraints(**(constraints or {})), language)
     return {"item": _item(result.item), "score": result.score,
             "reasons": [{"kind": r.kind, "text": r.text, "evidence": r.evidence} for r in result.reasons]}
 
@@ -297,7 +300,8 @@ def explain(identity: str, item: str, constraints: dict | None = None, genres: l
 @app.task(name="chatrec.record_feedback", **WRITES)
 @answers
 def record_feedback(identity: str, kind: str, item: str, client_event_id: str,
-                    rating: float | None = None, made_at: float | None = None, said_in_words: bool = False) -> dict:
+                    rating: float | None = None, made_at: float | None = None,
+                    said_in_words: bool = False) -> dict:
     found = served.recommender().find_item(item)
     stored = served.store().record(identity, kind, found.id, client_event_id, rating, made_at=made_at,
                                    said_in_words=said_in_words)

@@ -29,4 +29,6 @@ def fit_hybrid(dataset: Dataset, interactions: Interactions, features: FeatureCo
 def served_params(dataset: Dataset) -> ModelParams:
     """The served version's parameters, or FALLBACK_PARAMS before `make train`."""
     version = artifacts.current_version(dataset.name)
-    return ModelParams(**artifacts.params_of(artifacts.read_meta(dataset.name, version))) if version else FALLBACK_PARAMS
+    if not version:
+        return FALLBACK_PARAMS
+    return ModelParams(**artifacts.params_of(artifacts.read_meta(dataset.name, version)))

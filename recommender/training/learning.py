@@ -22,9 +22,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 from sqlalchemy import Column, Float, Integer, String, or_, update
 from sqlalchemy.exc import IntegrityError

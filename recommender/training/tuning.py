@@ -7,8 +7,9 @@ validation split every `step` epochs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import scipy.sparse as sp
 from tqdm import tqdm
@@ -60,7 +61,7 @@ class SearchSpace:
     ease: Sequence[dict] = tuple({"regularization": r} for r in (50.0, 100.0, 200.0, 400.0, 800.0, 1600.0))
 
     @classmethod
-    def first_run(cls) -> "SearchSpace":
+    def first_run(cls) -> SearchSpace:
         """The first start (`make run` with nothing served): the configuration the whole search
         chose on MovieLens (docs/evaluation.md), its epochs still picked on validation; `make
         train` searches everything."""
@@ -68,7 +69,7 @@ class SearchSpace:
                    max_epochs=70)
 
     @classmethod
-    def quick(cls) -> "SearchSpace":
+    def quick(cls) -> SearchSpace:
         return cls(
             lightfm=(ModelParams(no_components=16, max_sampled=10),),
             max_epochs=4, epoch_step=2,

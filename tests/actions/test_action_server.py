@@ -11,7 +11,6 @@ import pytest
 import requests
 
 from devtools.redis_server import RedisServer
-
 from launcher.processes import free_port
 from launcher.stack import Stack
 from tests.recommender.conftest import promote_tiny_version
@@ -21,7 +20,8 @@ def run_action(port: int, action: str, sender: str, intent: str, entities: list[
     """POST one action call as Rasa does (rasa_sdk's /webhook)."""
     message = {"text": f"/{intent}", "intent": {"name": intent, "confidence": 1.0}, "entities": entities}
     tracker = {"sender_id": sender, "slots": {}, "latest_message": message, "paused": False,
-               "events": [{"event": "user", "timestamp": time.time(), "text": message["text"], "parse_data": message}],
+               "events": [{"event": "user", "timestamp": time.time(), "text": message["text"],
+                           "parse_data": message}],
                "followup_action": None, "active_loop": {}, "latest_action_name": "action_listen"}
     response = requests.post(f"http://127.0.0.1:{port}/webhook", timeout=60, json={
         "next_action": action, "sender_id": sender, "tracker": tracker, "domain": {}, "version": "3.6.2"})
@@ -40,7 +40,8 @@ def actions(tmp_path_factory, movielens):
     redis.start()
     promote_tiny_version(folder / "models", movielens)
     env = {"CHATREC_STATE_DIR": str(folder / "state"), "CHATREC_MODELS_DIR": str(folder / "models"),
-           "CHATREC_BROKER_URL": redis.url, "CHATREC_DATABASE_URL": f"sqlite:///{folder / 'feedback.sqlite3'}",
+           "CHATREC_BROKER_URL": redis.url,
+           "CHATREC_DATABASE_URL": f"sqlite:///{folder / 'feedback.sqlite3'}",
            "CHATREC_TASK_TIMEOUT": "10", "CHATREC_METRICS_PORT_BASE": "0"}
     stack = Stack(env, logs=folder / "logs", actions_port=free_port())
     try:

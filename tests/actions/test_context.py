@@ -32,7 +32,8 @@ def ordinal(position: int) -> dict:
     return {"entity": "ordinal", "value": "x", "normalised": {"position": position}}
 
 
-SHOWN = [{"id": "10", "title": "A (1990)"}, {"id": "20", "title": "B (1991)"}, {"id": "30", "title": "C (1992)"}]
+SHOWN = [{"id": "10", "title": "A (1990)"}, {"id": "20", "title": "B (1991)"},
+         {"id": "30", "title": "C (1992)"}]
 
 
 def test_new_kinds_of_constraint_are_added() -> None:
@@ -48,7 +49,8 @@ def test_a_new_genre_replaces_the_old_unless_it_is_added() -> None:
     before = {"genres": ["Comedy"]}
     assert context.updated_request(tracker("a horror", [genre("Horror")], constraints=before),
                                    MOVIELENS)["genres"] == ["Horror"]
-    added = context.updated_request(tracker("also romantic", [genre("Romance")], constraints=before), MOVIELENS)
+    added = context.updated_request(tracker("also romantic", [genre("Romance")], constraints=before),
+                                    MOVIELENS)
     assert added["genres"] == ["Comedy", "Romance"]
 
 
@@ -77,8 +79,10 @@ def test_item_references_in_order_of_precedence() -> None:
 def test_item_pairs_for_comparison() -> None:
     titles = [{"entity": "title", "value": "Fargo"}, {"entity": "title", "value": "Heat"}]
     assert context.item_pair(tracker("Fargo or Heat", titles)) == ("Fargo", "Heat")
-    assert context.item_pair(tracker("first or third", [ordinal(1), ordinal(3)], last_list=SHOWN)) == ("10", "30")
-    assert context.item_pair(tracker("or Heat?", titles[1:], last_item={"id": "7", "title": "G"})) == ("7", "Heat")
+    assert context.item_pair(tracker("first or third", [ordinal(1), ordinal(3)],
+                                     last_list=SHOWN)) == ("10", "30")
+    assert context.item_pair(tracker("or Heat?", titles[1:],
+                                     last_item={"id": "7", "title": "G"})) == ("7", "Heat")
     assert context.item_pair(tracker("compare", [])) is None
 
 
@@ -106,7 +110,8 @@ def test_how_a_genre_was_stated_is_kept() -> None:
     assert noted == {"liked_genres": ["Western", "Comedy"],
                      "genre_phrases": {"Western": "love westerns", "Comedy": "are into comedies"}}
     # later, "I like dramas": the earlier phrases stay, the new genre gets its own
-    later = tracker("I like dramas", [spanned("I like dramas", "dramas", "Drama")], intent="inform_preference",
+    later = tracker("I like dramas", [spanned("I like dramas", "dramas", "Drama")],
+                    intent="inform_preference",
                     liked_genres=noted["liked_genres"], genre_phrases=noted["genre_phrases"])
     assert context.noted_genres(later, ["Drama"])["genre_phrases"] == {
         "Western": "love westerns", "Comedy": "are into comedies", "Drama": "like dramas"}

@@ -14,10 +14,12 @@ WORDS = replies.catalog_words({"item_noun": "film", "item_nouns": "films", "genr
 
 @pytest.mark.parametrize("text, kind", [
     ("like the second one but newer", K.NEWER), ("something more recent than the first one", K.NEWER),
-    ("older please", K.OLDER), ("something less well known", K.LESS_POPULAR), ("a hidden gem", K.LESS_POPULAR),
+    ("older please", K.OLDER), ("something less well known", K.LESS_POPULAR),
+    ("a hidden gem", K.LESS_POPULAR),
     ("something everybody has seen", K.MORE_POPULAR), ("a better rated one", K.BETTER_RATED),
     ("not that genre", K.DIFFERENT_GENRE), ("a different genre than the third", K.DIFFERENT_GENRE),
-    ("same genre but different", K.SAME_GENRE), ("同类型但不一样的", K.SAME_GENRE), ("cheaper", K.CHEAPER), ("more expensive than the second one", K.PRICIER),
+    ("same genre but different", K.SAME_GENRE), ("同类型但不一样的", K.SAME_GENRE),
+    ("cheaper", K.CHEAPER), ("more expensive than the second one", K.PRICIER),
     ("像第二部那样但新一点的", K.NEWER), ("老一点的", K.OLDER), ("来点冷门的", K.LESS_POPULAR),
     ("要更热门的", K.MORE_POPULAR), ("评分更高的", K.BETTER_RATED), ("换个类型", K.DIFFERENT_GENRE),
     ("便宜一点的", K.CHEAPER), ("贵一点的", K.PRICIER),
@@ -46,7 +48,8 @@ def test_like_the_second_one_but_newer_keeps_the_years_and_points_at_the_second(
     assert (request["year_from"], request["year_to"]) == (1990, 1999)
     assert request["genres"] == ["Comedy"] and request["similar_to"] == ["B (1991)"]
     assert request["critiques"] == [{"kind": "newer", "items": ["20"], "label": "B (1991)"}]
-    assert replies.describe_request(request, WORDS) == "comedy films from 1990–1999 like B (1991), newer than it"
+    assert (replies.describe_request(request, WORDS)
+            == "comedy films from 1990–1999 like B (1991), newer than it")
 
 
 def test_a_critique_without_an_item_is_about_the_whole_last_list_and_adds_to_the_others() -> None:
@@ -70,7 +73,8 @@ def test_older_replaces_newer_and_a_new_genre_drops_the_critiques() -> None:
 
 def test_with_nothing_shown_a_critique_word_is_an_ordinary_request() -> None:
     message = tracker("something less well known", constraints={"genres": ["Comedy"]})
-    assert critiqued(message, {"genres": ["Comedy"], "critiques": []}, critiques.said(message))["critiques"] == []
+    request = critiqued(message, {"genres": ["Comedy"], "critiques": []}, critiques.said(message))
+    assert request["critiques"] == []
 
 
 def test_a_price_needs_a_catalog_with_prices() -> None:

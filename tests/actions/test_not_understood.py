@@ -17,8 +17,8 @@ def unsure(text: str, ranking: list[str], **slots: object):
 
 
 def test_a_critique_of_the_list_shown_is_a_request() -> None:
-    assert is_a_request(unsure("not that genre", ["feedback_negative", "request_recommendation"], last_list=SHOWN),
-                        VOCABULARY)
+    assert is_a_request(unsure("not that genre", ["feedback_negative", "request_recommendation"],
+                               last_list=SHOWN), VOCABULARY)
 
 
 def test_a_critique_with_nothing_shown_or_an_unsure_message_is_asked_again() -> None:
@@ -28,4 +28,5 @@ def test_a_critique_with_nothing_shown_or_an_unsure_message_is_asked_again() -> 
 
 def test_a_catalog_genre_with_a_likely_request_is_a_request() -> None:
     assert is_a_request(unsure("books please", ["thank", "request_recommendation"]), VOCABULARY)
-    assert not is_a_request(unsure("books please", ["thank", "greet", "deny", "request_recommendation"]), VOCABULARY)
+    assert not is_a_request(unsure("books please", ["thank", "greet", "deny", "request_recommendation"]),
+                            VOCABULARY)

@@ -11,7 +11,8 @@ EN, ZH = Language.ENGLISH, Language.CHINESE
     ("推荐一部九十年代的喜剧电影", ZH), ("类似Fargo的电影", ZH), ("来点像 Fargo 那样的片子", ZH),
     ("推薦一部喜劇", ZH), ("Toy Story 怎么样？", ZH), ("recommend a comedy from the 90s", EN),
     ("why the second one?", EN), ("I love 功夫 movies and westerns", EN),
-    ("", None), ("👍", None), ("4", None), ("/feedback_positive{\"item_id\": \"1\"}", None), ("/affirm", None),
+    ("", None), ("👍", None), ("4", None), ("/feedback_positive{\"item_id\": \"1\"}", None),
+    ("/affirm", None),
 ])
 def test_a_message_is_in_the_language_most_of_it_is_written_in(text: str, language: Language | None) -> None:
     assert detect(text) == language
@@ -27,8 +28,10 @@ def test_a_message_without_language_keeps_the_conversation_then_the_platform_gue
     assert from_code("zh_TW") == ZH and from_code("pt-BR") is None and from_code(None) is None
 
 
-@pytest.mark.parametrize("text, number", [("四", 4), ("两", 2), ("十", 10), ("十五", 15), ("九十", 90), ("二十三", 23),
-                                          ("九五", 95), ("零", 0), ("百", None), ("四五六七", 4567), ("十十", None),
-                                          ("", None), ("4", None)])
+@pytest.mark.parametrize("text, number", [
+    ("四", 4), ("两", 2), ("十", 10), ("十五", 15), ("九十", 90), ("二十三", 23),
+    ("九五", 95), ("零", 0), ("百", None), ("四五六七", 4567), ("十十", None),
+    ("", None), ("4", None),
+])
 def test_chinese_numbers(text: str, number: int | None) -> None:
     assert chinese_number(text) == number

@@ -18,14 +18,15 @@ from chatrec.settings import ROOT
 @pytest.mark.integration
 def test_the_wheel_holds_the_bot_the_migrations_and_the_command(tmp_path: Path) -> None:
     source = tmp_path / "source"  # setuptools builds in the source folder: not in the checkout
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".*", "models", "reports", "build", "*.egg-info",
-                                                                "__pycache__", "docs", "tests"))
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".*", "models", "reports", "build", "*.egg-info", "__pycache__", "docs", "tests"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
                     "-w", str(tmp_path), "-q"], check=True, cwd=tmp_path)
     wheel = zipfile.ZipFile(next(tmp_path.glob("chat_rec-*.whl")))
     names = set(wheel.namelist())
-    for needed in ("bot/config.yml", "bot/domain/domain.yml", "bot/data/nlu.yml", "bot/components/bert_nlu.py",
-                   "recommender/storage/migrations/env.py", "recommender/storage/migrations/versions/0001_feedback.py",
+    for needed in ("bot/config.yml", "bot/domain/domain.yml", "bot/data/nlu.yml",
+                   "bot/components/bert_nlu.py", "recommender/storage/migrations/env.py",
+                   "recommender/storage/migrations/versions/0001_feedback.py",
                    "actions/calls.py", "channels/telegram.py", "chatrec/settings.py", "launcher/stack.py"):
         assert needed in names, needed
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
@@ -39,6 +40,6 @@ def test_the_wheel_holds_the_bot_the_migrations_and_the_command(tmp_path: Path) 
 
 
 def test_the_command_lists_what_it_runs() -> None:
-    shown = subprocess.run([sys.executable, "-m", "chatrec", "--help"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout
+    shown = subprocess.run([sys.executable, "-m", "chatrec", "--help"], cwd=ROOT, capture_output=True,
+                           text=True, check=True).stdout
     assert all(name in shown for name in COMMANDS)

@@ -81,5 +81,6 @@ def test_importing_the_action_server_loads_no_model_code() -> None:
              "recommender.model.hybrid", "recommender.tasks.worker", "alembic", "torch")
     code = ("import sys, actions.recommendations, actions.feedback, actions.calls; "
             f"print([m for m in {heavy!r} if m in sys.modules])")
-    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            check=True)
     assert loaded.stdout.strip() == "[]", loaded.stdout

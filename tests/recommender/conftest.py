@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatrec.settings import environment
+from devtools.postgres import postgres_database
 from recommender.data import load_dataset
 from recommender.domain.catalog import Dataset
 from recommender.evaluation.metrics import evaluate, random_split, to_matrix
@@ -15,14 +16,14 @@ from recommender.storage import artifacts
 from recommender.storage.feedback import FeedbackStore
 from recommender.training.fit import fit_hybrid
 from recommender.training.tuning import hybrid_features
-from devtools.postgres import postgres_database
 
 TINY = ModelParams(no_components=16, max_sampled=10, epochs=8, seed=7)
 
 
 def fit_tiny(dataset: Dataset) -> HybridModel:
     matrix = to_matrix(dataset.interactions, len(dataset.users), len(dataset.catalog))
-    return HybridModel(FeatureSpace(dataset, hybrid_features(dataset)), TINY).fit(matrix.tocoo(), num_threads=1)
+    model = HybridModel(FeatureSpace(dataset, hybrid_features(dataset)), TINY)
+    return model.fit(matrix.tocoo(), num_threads=1)
 
 
 @pytest.fixture(scope="session")

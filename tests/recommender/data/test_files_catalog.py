@@ -67,7 +67,8 @@ def test_interaction_with_unknown_item_is_a_clear_error(tmp_path):
 
 def test_bad_year_is_a_clear_error(tmp_path):
     folder = _copy(tmp_path)
-    text = (folder / "items.csv").read_text().replace("p01,Pour-Over Coffee Dripper,2019", "p01,Pour-Over Coffee Dripper,soon")
+    text = (folder / "items.csv").read_text().replace(
+        "p01,Pour-Over Coffee Dripper,2019", "p01,Pour-Over Coffee Dripper,soon")
     (folder / "items.csv").write_text(text)
     with pytest.raises(ValueError, match="year that is not a number"):
         files.load(folder)
@@ -86,4 +87,5 @@ def test_catalog_json_defaults(tmp_path):
     (folder / "items.csv").write_text(
         (folder / "items.csv").read_text().replace("category", "genre", 1))
     dataset = files.load(folder)
-    assert (dataset.catalog.name, dataset.catalog.genre_feature, dataset.catalog.item_noun) == ("shop", "genre", "item")
+    catalog = dataset.catalog
+    assert (catalog.name, catalog.genre_feature, catalog.item_noun) == ("shop", "genre", "item")

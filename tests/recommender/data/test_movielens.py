@@ -86,8 +86,9 @@ def _write_recbole_folder(folder, consistent: bool):
     (folder / "ml-100k.item").write_text("\n".join(items) + "\n")
     (folder / "ml-100k.link").write_text("\n".join(links) + "\n")
     (folder / "ml-100k.kg").write_text("\n".join(kg) + "\n")
-    (folder / "ml-100k.user").write_text("user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
-                                         "1\t30\tF\twriter\t00000\n")
+    (folder / "ml-100k.user").write_text(
+        "user_id:token\tage:token\tgender:token\toccupation:token\tzip_code:token\n"
+        "1\t30\tF\twriter\t00000\n")
     (folder / "ml-100k.inter").write_text("user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
                                           "1\t1\t5\t0\n1\t2\t3\t1\n")
 

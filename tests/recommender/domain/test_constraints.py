@@ -11,7 +11,8 @@ def test_lists_strings_and_numeric_strings_are_normalised():
                          year_to=1999, similar_to=["Fargo"], exclude_items=None)
     assert wanted == Constraints(genres=("comedy", "sci fi"), exclude_genres=("horror",),
                                  year_from=1990, year_to=1999, similar_to=("Fargo",))
-    assert Taste(liked="toy story", genres=["animation"]) == Taste(liked=("toy story",), genres=("animation",))
+    assert (Taste(liked="toy story", genres=["animation"])
+            == Taste(liked=("toy story",), genres=("animation",)))
 
 
 def test_blank_values_are_dropped():

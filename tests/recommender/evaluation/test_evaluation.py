@@ -7,8 +7,14 @@ import pytest
 import scipy.sparse as sp
 
 from recommender.domain.catalog import Interactions
-from recommender.evaluation.metrics import (evaluate, ndcg_at_k, precision_at_k, random_split, recall_at_k,
-                                            user_split)
+from recommender.evaluation.metrics import (
+    evaluate,
+    ndcg_at_k,
+    precision_at_k,
+    random_split,
+    recall_at_k,
+    user_split,
+)
 from recommender.model.ranking import top_k
 
 

@@ -81,7 +81,8 @@ def test_not_that_genre_drops_the_asked_genre_of_the_item_named(recommender):
 def test_same_genre_but_different_keeps_a_genre_and_leaves_the_nearest_items(recommender):
     pivot = shown(recommender)[0]
     index = recommender.catalog.index(pivot.id)
-    nearest = {recommender.catalog.items[i].id for i in np.argsort(-recommender.model.item_similarities(index))[:21]}
+    by_similarity = np.argsort(-recommender.model.item_similarities(index))
+    nearest = {recommender.catalog.items[i].id for i in by_similarity[:21]}
     found = critiqued(recommender, CritiqueKind.SAME_GENRE, [pivot])
     assert all(genres(recommender, item) & genres(recommender, pivot) for item in found)
     assert not {item.id for item in found} & nearest
@@ -133,7 +134,8 @@ def test_why_names_the_critique_it_satisfied(recommender):
     critique = Critique(CritiqueKind.NEWER, (second.id,), second.label)
     constraints = Constraints(**COMEDY_90S, critiques=(critique,))
     item = recommender.recommend(SOMEONE, 1, constraints).items[0].item
-    for language, words in (("en", f"newer than {second.label}: it is from {item.year}"), ("zh", f"比{second.label}新")):
+    expected = (("en", f"newer than {second.label}: it is from {item.year}"), ("zh", f"比{second.label}新"))
+    for language, words in expected:
         reasons = recommender.explain(SOMEONE, item.id, constraints, language).reasons
         found = [r for r in reasons if r.kind == "critique"]
         assert found and words in found[0].text

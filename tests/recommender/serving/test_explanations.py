@@ -63,7 +63,10 @@ def check_reason(reason, recommender, movielens, item_id, liked: dict[str, float
     elif reason.kind == "rated_together":
         inter = movielens.interactions
         liked_item = movielens.catalog.index(reason.evidence["liked"])
-        raters = lambda i: set(inter.users[inter.items == i].tolist())
+
+        def raters(i):
+            return set(inter.users[inter.items == i].tolist())
+
         assert reason.evidence["liked"] in liked, "cites an item the user did not like"
         assert reason.evidence["common_raters"] == len(raters(index) & raters(liked_item))
         assert reason.evidence["raters_of_liked"] == len(raters(liked_item))
@@ -217,7 +220,8 @@ def test_reasons_in_chinese_say_the_same_with_the_same_evidence(recommender, mov
     chinese = recommender.explain(taste, top.id, wanted, language="zh").reasons
     assert [(r.kind, r.evidence) for r in english] == [(r.kind, r.evidence) for r in chinese]
     reasons = {r.kind: r.text for r in chinese}
-    assert reasons["matches_request"].startswith("你想要1990年代") and f"{top.year}年的" in reasons["matches_request"]
+    assert reasons["matches_request"].startswith("你想要1990年代")
+    assert f"{top.year}年的" in reasons["matches_request"]
     assert reasons["stated_genre"] == "它属于西部，你说过你喜欢西部片。"
     assert reasons["similar_users"].startswith("和你口味最相近的")
     assert all(not r.isascii() for r in reasons.values())

@@ -30,7 +30,8 @@ def test_the_trained_vector_is_the_starting_point(recommender, movielens, model)
 
 
 def test_likes_pull_scores_towards_what_was_liked(recommender, movielens):
-    liked = ["184", "200", "219", "234", "288"]  # Army of Darkness, The Shining, Nightmare on Elm St, Jaws, Scream
+    # Army of Darkness, The Shining, Nightmare on Elm St, Jaws, Scream
+    liked = ["184", "200", "219", "234", "288"]
     horror = [movielens.catalog.index(i.id) for i in movielens.catalog.items
               if "Horror" in i.values("genre") and i.id not in liked]
 
@@ -116,7 +117,10 @@ def test_the_bpr_update_moves_a_known_user_towards_likes_and_away_from_rejection
     vector = model.adapt_user(base, liked, rejected, steps=20, learning_rate=0.5, prior=1.0)
     after = model.score_vectors(vector[np.newaxis])[0]
     assert (after[liked] > before[liked]).all() and (after[rejected] < before[rejected]).all()
-    rank = lambda scores, items: np.mean([(scores > scores[i]).sum() for i in items])
+
+    def rank(scores, items):
+        return np.mean([(scores > scores[i]).sum() for i in items])
+
     assert rank(after, liked) < rank(before, liked) and rank(after, rejected) > rank(before, rejected)
     # with nothing said, the trained vector stays as it is
     assert np.array_equal(model.adapt_user(base), base)
@@ -141,7 +145,10 @@ def test_session_likes_pull_up_what_the_same_people_rated(recommender):
     corated = recommender.co_ratings.similarities([recommender.catalog.index(i) for i in liked])
     close = np.argsort(-corated)[:20]
     before, after = (r._scores(r._profile(taste)) for r in (plain, pulled))
-    rank = lambda scores: np.mean([(scores > scores[i]).sum() for i in close])
+
+    def rank(scores):
+        return np.mean([(scores > scores[i]).sum() for i in close])
+
     assert rank(after) < rank(before)
 
 
@@ -149,6 +156,7 @@ def test_a_few_rejections_weigh_little_against_a_long_history(recommender):
     comedies = tuple(r.item.id for r in recommender.recommend(Taste(genres=("comedy",)), 4).items)
     known, new = (recommender._profile(Taste(user=u, disliked=comedies)) for u in (USER, None))
     assert known.rated > 20 and new.rated == 0
-    penalty = {name: recommender._disliked_genre_share(p).max() for name, p in (("known", known), ("new", new))}
+    penalty = {name: recommender._disliked_genre_share(p).max()
+               for name, p in (("known", known), ("new", new))}
     assert penalty["new"] == pytest.approx(1.0)  # every rejection a comedy, nothing liked
     assert penalty["known"] < 4 / (4 + known.rated) + 1e-9

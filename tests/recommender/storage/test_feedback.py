@@ -62,7 +62,8 @@ def test_the_migration_reads_how_older_likes_were_given_from_their_event_ids(tmp
                                 "CURRENT_TIMESTAMP)"))
         connection.execute(text(
             "INSERT INTO feedback_events (user_id, client_event_id, kind, item_id, created_at) VALUES "
-            "(1, 'a:said:50', 'like', '50', CURRENT_TIMESTAMP), (1, 'b:like:100', 'like', '100', CURRENT_TIMESTAMP)"))
+            "(1, 'a:said:50', 'like', '50', CURRENT_TIMESTAMP), "
+            "(1, 'b:like:100', 'like', '100', CURRENT_TIMESTAMP)"))
     old.migrate()
     assert old.feedback("telegram:9").liked_how == ("said", "button")
 
@@ -160,7 +161,8 @@ def test_training_rows_and_event_counters(store):
     first = store.last_event_id()
     store.record("b", "rating", "100", "2", rating=2)
     store.record("b", "shown", "7", "3")
-    assert store.explicit_events_after(0) == 2 and store.explicit_events_after(first) == 1  # impressions don't count
+    # impressions don't count
+    assert store.explicit_events_after(0) == 2 and store.explicit_events_after(first) == 1
     rows = store.training_rows()
     assert [(r.item_id, r.kind, r.rating) for r in rows] == [("50", "like", None), ("100", "rating", 2.0),
                                                               ("7", "shown", None)]
@@ -219,7 +221,8 @@ def test_tombstones_expire(store):
     store.forget("telegram:8", now=1000.0)
     store.forget("telegram:9", now=1000.0 + TOMBSTONE_DAYS * 86400 + 1)  # purges the old one
     with store.engine.connect() as connection:
-        assert connection.execute(text("SELECT digest FROM forgotten")).scalars().all() == [digest("telegram:9")]
+        digests = connection.execute(text("SELECT digest FROM forgotten")).scalars().all()
+        assert digests == [digest("telegram:9")]
 
 
 def test_a_fresh_sqlite_file_is_created_in_a_new_folder(tmp_path):

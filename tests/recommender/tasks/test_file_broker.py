@@ -21,8 +21,8 @@ def test_concurrent_publishers_never_hand_a_consumer_a_partial_message(tmp_path,
     dumps = file_broker.dumps
     monkeypatch.setattr(file_broker, "dumps", slow_dumps)
     options = {"data_folder_in": str(tmp_path), "data_folder_out": str(tmp_path),
-               "processed_folder": str(tmp_path / "done"), "store_processed": False, "polling_interval": 0.001,
-               "control_folder": str(tmp_path / "control")}
+               "processed_folder": str(tmp_path / "done"), "store_processed": False,
+               "polling_interval": 0.001, "control_folder": str(tmp_path / "control")}
     received: list[dict] = []
 
     def publish(number: int) -> None:

@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from chatrec.settings import environment
+from devtools.postgres import ensure_rabbitmq
 from devtools.redis_server import RedisServer
 from launcher.processes import Worker, caller_app
 from recommender.domain.errors import InvalidRequest, UnknownItem
@@ -25,7 +26,6 @@ from recommender.tasks.client import ServiceUnavailable
 from recommender.tasks.config import LEARNING
 from recommender.training.learning import Learning
 from tests.recommender.conftest import promote_tiny_version
-from devtools.postgres import ensure_rabbitmq
 
 STARTUP = 90.0  # seconds a fresh worker may take to import and load the model
 
@@ -257,7 +257,8 @@ def test_enough_new_feedback_triggers_a_gated_retrain_on_the_learning_worker(tmp
     stack = Stack(env, tmp_path / "worker.log")
     learner = Worker(env, tmp_path / "learning.log", queue=LEARNING, nice=19).start()
     try:
-        stack.call("recommend", "telegram:3", 5, genres=["drama"], request_id="r1")  # 5 impressions: no trigger
+        # 5 impressions: no trigger
+        stack.call("recommend", "telegram:3", 5, genres=["drama"], request_id="r1")
         for i, item in enumerate(["50", "172", "181"]):
             stack.call("record_feedback", "telegram:3", "like", item, client_event_id=str(i))
         with environment({"CHATREC_MODELS_DIR": str(models)}):
@@ -265,7 +266,8 @@ def test_enough_new_feedback_triggers_a_gated_retrain_on_the_learning_worker(tmp
             new = artifacts.current_version(movielens.name)
             assert artifacts.read_meta(movielens.name, new)["feedback_events"] == 8
         _wait_for(lambda: stack.call("details", "1")["model"] == new)  # served without a restart
-        assert "chatrec.retrain[" not in (tmp_path / "worker.log").read_text()  # the interactive worker never fits
+        # the interactive worker never fits
+        assert "chatrec.retrain[" not in (tmp_path / "worker.log").read_text()
         assert "retrain gate" in (tmp_path / "learning.log").read_text()
     finally:
         stack.stop()
@@ -360,7 +362,8 @@ def test_bad_calls_and_a_missing_model_get_the_fallback_not_a_crash(tmp_path, se
         stack = Stack.__new__(Stack)  # a fresh worker finds no model it can load
         stack.env, stack.app = env, caller_app(env)
         stack.worker = Worker(env, tmp_path / "worker2.log").start().wait_ready(STARTUP)
-        _wait_for(lambda: "no model loaded at start" in (tmp_path / "worker2.log").read_text(), timeout=STARTUP)
+        _wait_for(lambda: "no model loaded at start" in (tmp_path / "worker2.log").read_text(),
+                  timeout=STARTUP)
         with pytest.raises(ServiceUnavailable, match="No movielens-100k model can be served"):
             stack.call("recommend", "shell:x", 3, genres=["drama"], timeout=10)
     finally:
