@@ -13,11 +13,12 @@ its own). Rasa glue lives in `bert_nlu.py`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ settings.go_offline()
 
 from safetensors.torch import load_file, save_file  # noqa: E402
 from transformers import AutoTokenizer, BertModel  # noqa: E402  (after the offline switches)
+from transformers.utils import logging as transformers_logging  # noqa: E402
 
 from bot import encoders  # noqa: E402
 
@@ -186,6 +188,21 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+@contextlib.contextmanager
+def quiet_loading() -> Iterator[None]:
+    """Without transformers' per-load progress bars and key tables (an encoder folder's unused
+    pooler weights are expected): a person starting the bot sees our progress, not the library's."""
+    verbosity, bars = transformers_logging.get_verbosity(), transformers_logging.is_progress_bar_enabled()
+    transformers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+        if bars:
+            transformers_logging.enable_progress_bar()
+
+
 class JointBert:
     """Fit, predict, save and load the joint model."""
 
@@ -197,8 +214,9 @@ class JointBert:
         self.max_length = max_length
         self.encoder_name = encoder
         path = str(encoders.folder(encoder))
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        bert = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
+        with quiet_loading():
+            self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+            bert = BertModel.from_pretrained(path, local_files_only=True, add_pooling_layer=False)
         if 0 < layers < bert.config.num_hidden_layers:  # the lower layers only: faster, most of the use
             bert.encoder.layer = bert.encoder.layer[:layers]
             bert.config.num_hidden_layers = layers

@@ -86,3 +86,15 @@ def test_sortish_batches_cover_every_example_once_with_similar_lengths_together(
     assert sorted(torch.cat(batches).tolist()) == list(range(80))
     spread = [int(lengths[b].max() - lengths[b].min()) for b in batches]
     assert max(spread) <= 3  # short and long never share a batch
+
+
+def test_loading_an_encoder_prints_no_library_tables_or_bars(capsys, caplog):
+    """MiniLM's folder carries pooler weights we do not use: transformers would print its
+    LOAD REPORT table and a progress bar at every start."""
+    from bot.components.joint_bert import JointBert
+
+    model = JointBert(["greet", "bye"], ["genre"], encoder="all-minilm-l6-v2")
+    captured = capsys.readouterr()
+    assert model.layers == 6
+    assert "LOAD REPORT" not in captured.err + captured.out + caplog.text
+    assert "Loading weights" not in captured.err + captured.out
