@@ -145,7 +145,8 @@ def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     """The request so far, refined by the latest message: new kinds of constraint are added
     ("a comedy" -> "from the 90s"), a new genre replaces the old ones unless the message
     adds to them ("also romantic"), a new year range or "like X" replaces the old one. A new
-    genre or "like X" is a new direction: the critiques of the old one are dropped."""
+    genre (not an added one) or "like X" is a new direction: the critiques of the old one are
+    dropped."""
     current = request(tracker)
     text = str(tracker.latest_message.get("text") or "").lower()
     excluded = negated_genres(tracker)
@@ -153,9 +154,9 @@ def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     if excluded:
         current["exclude_genres"] = list(dict.fromkeys(current["exclude_genres"] + excluded))
         current["genres"] = [genre for genre in current["genres"] if genre not in excluded]
+    keep = (any(f" {word} " in f" {text} " for word in KEEP_WORDS)
+            or any(word in text for word in CHINESE_KEEP_WORDS))
     if genres:
-        keep = (any(f" {word} " in f" {text} " for word in KEEP_WORDS)
-                or any(word in text for word in CHINESE_KEEP_WORDS))
         current["genres"] = list(dict.fromkeys((current["genres"] if keep else []) + genres))
     years = requested_years(tracker, vocabulary)
     if years:
@@ -163,7 +164,7 @@ def updated_request(tracker: Tracker, vocabulary: dict) -> dict:
     titles = values(tracker, "title")
     if titles:
         current["similar_to"] = titles
-    if genres or titles:
+    if (genres and not keep) or titles:
         current["critiques"] = []
     return current
 

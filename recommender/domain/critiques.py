@@ -36,11 +36,6 @@ NUMERIC = {
     CritiqueKind.BETTER_RATED: ("mean_rating", 1),
     CritiqueKind.CHEAPER: ("price", -1), CritiqueKind.PRICIER: ("price", 1),
 }
-OPPOSITE = {
-    CritiqueKind.NEWER: CritiqueKind.OLDER, CritiqueKind.LESS_POPULAR: CritiqueKind.MORE_POPULAR,
-    CritiqueKind.CHEAPER: CritiqueKind.PRICIER,
-}
-OPPOSITE.update({b: a for a, b in list(OPPOSITE.items())})
 PRICED = (CritiqueKind.CHEAPER, CritiqueKind.PRICIER)
 
 
@@ -82,9 +77,12 @@ class Critique:
 
 
 def combined(current: list[Critique], new: list[Critique]) -> list[Critique]:
-    """The critiques in force after `new`: a new one replaces an earlier one of the same or the
-    opposite kind ("newer" then "older"); the others stay ("newer" then "less well known")."""
-    replaced = {c.kind for c in new} | {OPPOSITE[c.kind] for c in new if c.kind in OPPOSITE}
+    """The critiques in force after `new`: a new one replaces an earlier one of the same kind
+    ("newer" than the second, then "newer" than a newer one); the others stay ("newer" then "less
+    well known"). Opposite kinds narrow to a range: "newer than Heat (1995)", then, pointing at a
+    film of the list that followed, "older than Titanic (1997)" means between the two (an empty
+    range finds nothing, and the request before it stays in force)."""
+    replaced = {c.kind for c in new}
     return [c for c in current if c.kind not in replaced] + new
 
 

@@ -61,14 +61,21 @@ def test_a_critique_without_an_item_is_about_the_whole_last_list_and_adds_to_the
     assert replies.describe_request(request, WORDS, "zh").endswith("，比B (1991)新，比上一批冷门")
 
 
-def test_older_replaces_newer_and_a_new_genre_drops_the_critiques() -> None:
+def test_older_after_newer_is_a_range_and_a_new_genre_drops_the_critiques() -> None:
     before = {"critiques": [{"kind": "newer", "items": ["20"], "label": "B (1991)"}]}
     message = tracker("older than the first one", [ordinal(1)], constraints=before, last_list=SHOWN)
     request = critiqued(message, {**before, "year_from": None, "year_to": None}, critiques.said(message))
-    assert [c["kind"] for c in request["critiques"]] == ["older"]
+    assert [c["kind"] for c in request["critiques"]] == ["newer", "older"]
     fresh = context.updated_request(tracker("a horror", [{"entity": "genre", "value": "Horror"}],
                                             constraints=request), MOVIELENS)
     assert fresh["critiques"] == [] and fresh["genres"] == ["Horror"]
+
+
+def test_a_genre_added_to_the_request_keeps_its_critiques() -> None:
+    before = {"genres": ["Comedy"], "critiques": [{"kind": "newer", "items": ["20"], "label": "B (1991)"}]}
+    message = tracker("also a romance", [{"entity": "genre", "value": "Romance"}], constraints=before)
+    request = context.updated_request(message, MOVIELENS)
+    assert request["genres"] == ["Comedy", "Romance"] and request["critiques"] == before["critiques"]
 
 
 def test_with_nothing_shown_a_critique_word_is_an_ordinary_request() -> None:

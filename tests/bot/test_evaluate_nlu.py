@@ -54,3 +54,25 @@ def test_cross_validation_trains_each_fold_in_a_fresh_folder(tmp_path):
     result = cross_validate(config, messages, 2, tmp_path / "does" / "not" / "exist")
     assert sorted((tmp_path / "does" / "not" / "exist").glob("fold*.yml")) != []
     assert 0.7 <= result["intent_accuracy"] <= 1.0 and set(result) >= {"intent_macro_f1", "entity_f1"}
+
+
+def test_cross_validation_of_one_language_keeps_the_folds_and_drops_the_other_language(tmp_path):
+    """The English-only pipeline's row: the same folds as the bilingual run, English messages only."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    from bot.evaluate_nlu import TRAIN, cross_validate, language_of
+
+    config = tmp_path / "config.yml"
+    config.write_text(QUICK_PIPELINE)
+    small_talk = ("greet", "goodbye", "thank")
+    messages = [m for path in TRAIN for m in load_data(str(path)).intent_examples
+                if m.get("intent") in small_talk]
+    assert {language_of(m) for m in messages} == {"English", "Chinese"}
+    both = cross_validate(config, messages, 2, tmp_path / "both")
+    english = cross_validate(config, messages, 2, tmp_path / "english", language="English")
+    for fold in sorted((tmp_path / "english").glob("fold*.yml")):
+        trained_on = load_data(str(fold)).intent_examples
+        assert trained_on and all(language_of(m) == "English" for m in trained_on)
+    assert set(english["by_language"]) == {"English"}
+    assert set(both["by_language"]) == {"English", "Chinese"}
+    assert 0.7 <= english["intent_accuracy"] <= 1.0

@@ -94,11 +94,27 @@ def test_a_critique_composes_with_like_x(recommender):
     assert all(item.year > pivot.year for item in found)
 
 
-def test_a_new_critique_replaces_the_same_or_opposite_kind_and_keeps_the_others():
-    newer, older = Critique("newer", ("1",)), Critique("older", ("2",))
+def test_a_new_critique_replaces_the_same_kind_and_keeps_the_others():
+    newer, newer_still = Critique("newer", ("1",)), Critique("newer", ("3",))
+    older = Critique("older", ("2",))
     hidden = Critique("less_popular", ("1", "2"))
-    assert combined([newer, hidden], [older]) == [hidden, older]
+    assert combined([newer, hidden], [newer_still]) == [hidden, newer_still]
     assert combined([newer], [hidden]) == [newer, hidden]
+    assert combined([newer, hidden], [older]) == [newer, hidden, older]  # a range
+
+
+def test_newer_then_older_than_a_later_item_narrows_to_the_years_between(recommender):
+    first = shown(recommender)
+    pivot = min(first, key=lambda item: item.year)
+    newer = Critique(CritiqueKind.NEWER, (pivot.id,), pivot.label)
+    after = [r.item for r in recommender.recommend(SOMEONE, 5, Constraints(
+        **COMEDY_90S, critiques=(newer,))).items]
+    upper = max(after, key=lambda item: item.year)
+    assert upper.year > pivot.year + 1, "the test needs two years between the pivots"
+    older = Critique(CritiqueKind.OLDER, (upper.id,), upper.label)
+    found = recommender.recommend(SOMEONE, 5, Constraints(
+        **COMEDY_90S, critiques=tuple(combined([newer], [older])))).items
+    assert found and all(pivot.year < r.item.year < upper.year for r in found)
 
 
 def test_critiques_cross_processes_as_plain_data():
