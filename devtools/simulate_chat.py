@@ -7,10 +7,12 @@ REST channel (NLU, actions, worker), as someone new, in plain sentences: first a
 decade of the target ("recommend a comedy from the 90s"), then, after each list without the
 target, one of:
 
-- critiquing: a critique from the target's attributes relative to what was shown: "something
-  less well known" when the target has far fewer ratings than every item shown, else "like the
-  third one but newer / older" or "more like the third one" about the shown item closest to the
-  target (shared genres, then years);
+- critiquing: a reaction to the list, from the target's attributes relative to what was shown:
+  "also a romance" when few items shown have a genre of the target not yet said; "not a
+  horror" when most carry a genre the target lacks; else "like the third one but newer" (or
+  older; "and less well known" when the target has fewer ratings than it; "more like the third
+  one" in the same year) about the shown item the person finds closest to the target (shared
+  genres, years apart, how well known);
 - more only: "more".
 
 The popularity strategy needs no conversation: the most-rated items of that genre and decade,
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import shutil
 import statistics
 import sys
@@ -39,17 +42,20 @@ from chatrec import settings
 from chatrec.contracts import ReplyData, ReplyKind
 from chatrec.reports import machine, write_section
 from chatrec.settings import environment
+from devtools.critique_ceiling import turns_knowing_the_ranking
 from launcher.processes import free_port
 from launcher.stack import ROOT, Stack, rasa_models, write_endpoints
 from recommender.data import load_dataset
 from recommender.domain.catalog import Dataset, Item, natural_title
 from recommender.evaluation.metrics import random_split
+from recommender.serving.service import Recommender, load_recommender
 from recommender.storage.feedback import FeedbackStore
 
 STRATEGIES = ("critiquing", "more_only", "popularity")
+CEILING = "ceiling"  # people who know the recommender's ranking (devtools/critique_ceiling.py)
 AT = (1, 3, 5, 10)  # success@1: the target in the opening list (the same for every strategy but popularity)
 ORDINALS = ("first", "second", "third", "fourth", "fifth")
-LESS_KNOWN_SHARE = 0.5  # "less well known" when the target has under half the ratings of every item shown
+MANY = 10  # "also a romance" only while at least this many items of the decade have the genres said
 GENRE_WORDS = {
     "Action": "an action film", "Adventure": "an adventure film", "Animation": "an animated film",
     "Children's": "a children's film", "Comedy": "a comedy", "Crime": "a crime film",
@@ -109,6 +115,11 @@ class Popularity:
     def count(self, item: Item) -> int:
         return int(self.counts[self.catalog.index(item.id)])
 
+    def sharing(self, genres: set[str], decade: int) -> int:
+        """How many items of the decade have all these genres."""
+        return sum((item.year or 0) // 10 * 10 == decade and genres <= set(self.catalog.genres_of(item))
+                   for item in self.catalog.items)
+
     def turns_to(self, person: Person, page: int = 5) -> int:
         """The turn at which the most-rated items of the person's genre and decade reach the target."""
         matching = [i for i, item in enumerate(self.catalog.items)
@@ -119,24 +130,38 @@ class Popularity:
         return position // page + 1
 
 
-def critique(person: Person, shown: list[Item], popularity: Popularity, catalog) -> str:
-    """What a person who wants `person.target` says about the list `shown`."""
+def closeness(target: Item, item: Item, popularity: Popularity, catalog) -> float:
+    """How close a person finds `item` to the one they want (higher is closer): shared genres
+    (Jaccard), years apart, and how well known each is (log number of ratings)."""
+    wanted, theirs = set(catalog.genres_of(target)), set(catalog.genres_of(item))
+    shared = len(wanted & theirs) / len(wanted | theirs) if wanted | theirs else 0.0
+    years = abs((item.year or 0) - (target.year or 0))
+    fame = abs(math.log1p(popularity.count(item)) - math.log1p(popularity.count(target)))
+    return shared - 0.1 * years - fame
+
+
+def critique(person: Person, shown: list[Item], popularity: Popularity, catalog,
+             named: set[str]) -> tuple[str, str | None]:
+    """What a person who wants `person.target` says about the list `shown`, and the genre it
+    names (`named`: the genres said so far, asked for or excluded)."""
     target, year = person.target, person.year
-    if popularity.count(target) < LESS_KNOWN_SHARE * min(popularity.count(item) for item in shown):
-        return "something less well known"
-    wanted = set(catalog.genres_of(target))
-
-    def closeness(position: int) -> tuple[int, int]:
-        item = shown[position]
-        return len(wanted & set(catalog.genres_of(item))), -abs((item.year or 0) - year)
-
-    position = max(range(len(shown)), key=closeness)
+    wanted = [g for g in catalog.genres_of(target) if g in GENRE_WORDS]
+    carried = {g: sum(g in catalog.genres_of(item) for item in shown) for g in GENRE_WORDS}
+    asked = named & set(wanted)
+    missing = [g for g in wanted if g not in named and carried[g] < len(shown) / 2
+               and popularity.sharing(asked | {g}, person.decade) >= MANY]
+    if missing:  # few of these are romantic: "also a romance"
+        return f"also {GENRE_WORDS[missing[0]]}", missing[0]
+    unwanted = [g for g in GENRE_WORDS if g not in wanted and g not in named and carried[g] >= 2]
+    if unwanted:  # several of these are horror films: "not a horror"
+        genre = max(unwanted, key=lambda g: (carried[g], g))
+        return f"not {GENRE_WORDS[genre]}", genre
+    position = max(range(len(shown)), key=lambda p: closeness(target, shown[p], popularity, catalog))
     pivot, ordinal = shown[position], ORDINALS[position]
-    if pivot.year and year > pivot.year:
-        return f"like the {ordinal} one but newer"
-    if pivot.year and year < pivot.year:
-        return f"like the {ordinal} one but older"
-    return f"more like the {ordinal} one"
+    less_known = " and less well known" if popularity.count(target) < popularity.count(pivot) else ""
+    if pivot.year and year != pivot.year:
+        return f"like the {ordinal} one but {'newer' if year > pivot.year else 'older'}{less_known}", None
+    return f"more like the {ordinal} one{less_known.replace(' and', ', but')}", None
 
 
 def _says_only_what_anyone_could(text: str, target: Item) -> None:
@@ -149,6 +174,7 @@ async def _converse(session: aiohttp.ClientSession, url: str, person: Person, st
                     dataset: Dataset, popularity: Popularity) -> int | None:
     """The turn at which the target was shown, or None within `max_turns`."""
     text, sender = person.opening(), f"{person.sender}:{strategy}"
+    named = {person.genre}
     for turn in range(1, max_turns + 1):
         _says_only_what_anyone_could(text, person.target)
         async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text},
@@ -159,9 +185,10 @@ async def _converse(session: aiohttp.ClientSession, url: str, person: Person, st
         if person.target in shown:
             return turn
         if not shown:  # nothing shown (nothing left, not understood): say what they want again
-            text = person.opening()
+            text, named = person.opening(), {person.genre}
         elif strategy == "critiquing":
-            text = critique(person, shown, popularity, dataset.catalog)
+            text, genre = critique(person, shown, popularity, dataset.catalog, named)
+            named |= {genre} if genre else set()
         else:
             text = "more"
     return None
@@ -186,23 +213,29 @@ async def _run(url: str, dataset: Dataset, group: list[Person], strategy: str, m
 
 
 def simulate(url: str, dataset: Dataset, seeds: list[int], count: int, max_turns: int,
-             concurrency: int = 8) -> dict:
-    """Every strategy for `count` people per seed against the bot at `url`: the report's data."""
-    turns: dict[str, list[int | None]] = {strategy: [] for strategy in STRATEGIES}
+             concurrency: int = 8, recommender: Recommender | None = None) -> dict:
+    """Every strategy for `count` people per seed against the bot at `url`: the report's data.
+    With the served `recommender`, also the ceiling: people who know its ranking (offline)."""
+    strategies = [*STRATEGIES, *([CEILING] if recommender else [])]
+    turns: dict[str, list[int | None]] = {strategy: [] for strategy in strategies}
     per_seed = []
-    conversations = len(seeds) * count * len(STRATEGIES)
+    conversations = len(seeds) * count * len(strategies)
     with tqdm(total=conversations, desc="simulated conversations", unit="person") as bar:
         for seed in seeds:
             group = people(dataset, count, seed)
             found = {s: asyncio.run(_run(url, dataset, group, s, max_turns, concurrency, bar))
                      for s in STRATEGIES}
-            for strategy in STRATEGIES:
+            if recommender:
+                found[CEILING] = [turns_knowing_the_ranking(recommender, p.target, p.genre, p.decade,
+                                                            set(GENRE_WORDS), max_turns) for p in group]
+                bar.update(len(group))
+            for strategy in strategies:
                 turns[strategy] += found[strategy]
             per_seed.append({"seed": seed, "people": len(group), **{
-                f"success_at_5_{s}": _success(found[s], 5) for s in STRATEGIES}})
-    result: dict[str, Any] = {f"success_at_{n}": {s: _success(turns[s], n) for s in STRATEGIES}
+                f"success_at_5_{s}": _success(found[s], 5) for s in strategies}})
+    result: dict[str, Any] = {f"success_at_{n}": {s: _success(turns[s], n) for s in strategies}
                               for n in AT if n <= max_turns}
-    result["mean_turns_to_success"] = {s: _mean_turns(turns[s]) for s in STRATEGIES}
+    result["mean_turns_to_success"] = {s: _mean_turns(turns[s]) for s in strategies}
     five = result.get("success_at_5", {})
     result["ratio_at_5_critiquing_vs_more_only"] = (five["critiquing"] / five["more_only"]
                                                     if five and five["more_only"] else None)
@@ -225,7 +258,7 @@ def report(result: dict) -> str:
     mean_turns = result["mean_turns_to_success"]
     rows = [[strategy, *(f"{result[f'success_at_{n}'][strategy]:.3f}" for n in shown_at),
              f"{mean_turns[strategy]:.2f}" if mean_turns[strategy] else "—"]
-            for strategy in STRATEGIES]
+            for strategy in mean_turns]
     headers = ["strategy", *(f"success@{n}" for n in shown_at), "mean turns to success"]
     ratio = result["ratio_at_5_critiquing_vs_more_only"]
     ratio_line = "\n"
@@ -234,7 +267,14 @@ def report(result: dict) -> str:
         ratio_line = (f"\n\nsuccess@5, critiquing vs more only: **{ratio:.2f}x** (target 1.5x). The opening "
                       f"alone (genre and decade) shows the target to {first:.0%} of the people under both "
                       f"strategies, and \"more\" reaches {more:.0%} by turn 5, so 1.5x would need "
-                      f"{1.5 * more:.0%} success with critiques.\n")
+                      f"{1.5 * more:.0%} success with critiques.")
+        if CEILING in result["success_at_5"]:
+            ceiling = result["success_at_5"][CEILING]
+            ratio_line += (f" The ceiling row is a person who knows the recommender's ranking: each turn "
+                           f"they say whichever reaction the bot understands ranks the target highest "
+                           f"(offline, `devtools/critique_ceiling.py`); they reach {ceiling:.0%} by turn 5, "
+                           f"{ceiling / more:.2f}x \"more\".")
+        ratio_line += "\n"
     return (f"{result['people_per_seed']} simulated people x seeds {result['seeds']}, at most "
             f"{result['max_turns']} turns; one run on {result['machine']}.\n\n"
             + tabulate(rows, headers=headers, tablefmt="github") + ratio_line)
@@ -263,7 +303,7 @@ def main() -> None:
         stack.start_server(rasa_models(), port, endpoints, secrets)
         stack.wait_for_workers()
         result = simulate(f"http://127.0.0.1:{port}", load_dataset("movielens-100k"), args.seeds, args.people,
-                          args.turns)
+                          args.turns, recommender=load_recommender())
     finally:
         stack.stop()
     text = report(result)

@@ -35,6 +35,7 @@ from recommender.storage import artifacts
 GENRE_CENTROID_ITEMS = 50  # a stated genre stands for its most-rated items
 BETTER_RATED_MIN_RATINGS = 10  # "better rated" counts only items this many people rated
 SAME_GENRE_NOT_NEAREST = 20  # "same genre but different": not among a pivot's nearest items in the model
+SIMILAR_TO_WEIGHT = 2.0  # "like X": closeness to X, standardised, weighs twice the model's score
 # A stated genre fills at least this share of a list when the pool has enough unseen items of it.
 STATED_GENRE_SHARE, STATED_GENRE_POOL = 0.8, 10
 
@@ -351,7 +352,7 @@ class Recommender:
         if constraints.similar_to:
             seeds = [self._index(r) for r in constraints.similar_to]
             similarity = np.mean([self.model.item_similarities(s) for s in seeds], axis=0)
-            scores = _standardise(scores) + 2.0 * _standardise(similarity)
+            scores = _standardise(scores) + SIMILAR_TO_WEIGHT * _standardise(similarity)
             leave_out += seeds
         matching = self._candidates(constraints)
         allowed = matching.copy()

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.simulate_chat import STRATEGIES, Popularity, _success, critique, people, report, simulate
+from devtools.simulate_chat import (
+    GENRE_WORDS,
+    STRATEGIES,
+    Person,
+    Popularity,
+    _success,
+    critique,
+    people,
+    report,
+    simulate,
+)
 from recommender.domain.catalog import Dataset, natural_title
 from tests.chat import Chat
 
@@ -22,15 +32,30 @@ def test_each_person_has_a_held_out_liked_target_with_a_year_and_a_sayable_genre
 def test_what_a_person_says_about_a_list_comes_from_the_targets_attributes(movielens: Dataset) -> None:
     popularity, catalog = Popularity(movielens), movielens.catalog
     star_wars, fargo, toy_story = (catalog.get(i) for i in ("50", "100", "1"))
-    obscure = min((i for i in catalog.items if i.year), key=popularity.count)
-    person = next(p for p in people(movielens, 50, seed=1))
-    hidden = type(person)(person.sender, obscure, catalog.genres_of(obscure)[0])
-    assert critique(hidden, [star_wars, fargo], popularity, catalog) == "something less well known"
-    wants_fargo = type(person)(person.sender, fargo, "Crime")
-    said = critique(wants_fargo, [star_wars, toy_story], popularity, catalog)
-    assert said in {"like the first one but newer", "like the second one but newer",
-                    "more like the first one", "more like the second one",
-                    "like the first one but older", "like the second one but older"}
+    sender = people(movielens, 1, seed=1)[0].sender
+    wants_fargo = Person(sender, fargo, "Crime")
+    # Fargo is a crime drama and thriller: a list without dramas gets "also a drama"
+    said = critique(wants_fargo, [star_wars, toy_story], popularity, catalog, {"Crime"})
+    assert said == ("also a drama", "Drama")
+    # a genre most of the list has and Fargo lacks: "not ..."
+    said, genre = critique(wants_fargo, [star_wars, star_wars, toy_story], popularity, catalog,
+                           {"Crime", "Drama", "Thriller"})
+    assert said == f"not {GENRE_WORDS[genre]}" and genre not in catalog.genres_of(fargo)
+    # else about the shown item closest to it: Toy Story (1995) more than Star Wars (1977)
+    said, genre = critique(wants_fargo, [star_wars, toy_story], popularity, catalog,
+                           {"Crime", "Drama", "Thriller", "Action", "Adventure", "Romance", "Sci-Fi", "War",
+                            "Animation", "Children's", "Comedy"})
+    assert (said, genre) == ("like the second one but newer", None)
+
+
+def test_a_less_known_target_says_so_about_the_item_named(movielens: Dataset) -> None:
+    popularity, catalog = Popularity(movielens), movielens.catalog
+    fargo = catalog.get("100")
+    rarer = min((i for i in catalog.items if i.year == 1996 and set(catalog.genres_of(i)) >= {"Crime"}
+                 and popularity.count(i) > 0), key=popularity.count)
+    person = Person(people(movielens, 1, seed=1)[0].sender, rarer, "Crime")
+    said, _ = critique(person, [fargo], popularity, catalog, set(GENRE_WORDS))
+    assert said == "more like the first one, but less well known"
 
 
 def test_popularity_pages_through_the_most_rated_of_the_genre_and_decade(movielens: Dataset) -> None:
