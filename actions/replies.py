@@ -86,6 +86,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "critique_same_genre": "the genre of {pivot} but different",
         "critique_cheaper": "cheaper than {pivot}",
         "critique_pricier": "pricier than {pivot}", "the_list": "the last list", "it": "it",
+        "excluded_genres": "not {genres}",
     },
     ZH: {
         "feedback_positive": "👍 喜欢", "feedback_negative": "👎 不感兴趣", "already_seen": "✓ 看过了",
@@ -135,7 +136,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "critique_better_rated": "比{pivot}评分高", "critique_different_genre": "和{pivot}类型不同",
         "critique_same_genre": "和{pivot}同类型但不一样",
         "critique_cheaper": "比{pivot}便宜", "critique_pricier": "比{pivot}贵",
-        "the_list": "上一批", "it": "它",
+        "the_list": "上一批", "it": "它", "excluded_genres": "不要{genres}",
     },
 }
 # English sentences other code and tests refer to
@@ -228,23 +229,28 @@ def remembered(items: list[dict]) -> list[dict]:
 
 
 def describe_request(request: dict, words: dict, language: str | None = EN) -> str:
-    """"comedy films from 1990–1999 like Fargo" / "1990–1999年的喜剧电影，类似 Fargo"."""
+    """"comedy films from 1990–1999 like Fargo, not romance", and in Chinese
+    "1990–1999年的喜剧电影（类似 Fargo），不要爱情"."""
     genres = genre_names(request.get("genres") or [], words)
+    excluded = genre_names(request.get("exclude_genres") or [], words)
+    said = [*critiques_said(request, language)]
+    if excluded:
+        joined = "、".join(excluded) if language == ZH else " or ".join(excluded).lower()
+        said.insert(0, text(language, "excluded_genres", genres=joined))
     first, last = request.get("year_from"), request.get("year_to")
     dated = first is not None or last is not None
     if language == ZH:
         years = (f"{first}年" if first == last else f"{first or '…'}–{last or '…'}年") if dated else ""
         described = (f"{years}的" if years else "") + "、".join(genres) + words["item_nouns"]
         like = "、".join(request.get("similar_to") or [])
-        return described + (f"（类似 {like}）" if like else "") + "".join(
-            f"，{critique}" for critique in critiques_said(request, language))
+        return described + (f"（类似 {like}）" if like else "") + "".join(f"，{part}" for part in said)
     parts = [" ".join(genres).lower()] if genres else []
     parts.append(words["item_nouns"])
     if dated:
         parts.append(f"from {first}" if first == last else f"from {first or '…'}–{last or '…'}")
     if request.get("similar_to"):
         parts.append("like " + " and ".join(request["similar_to"]))
-    return " ".join(parts) + "".join(f", {critique}" for critique in critiques_said(request, language))
+    return " ".join(parts) + "".join(f", {part}" for part in said)
 
 
 def critiques_said(request: dict, language: str | None = EN) -> list[str]:

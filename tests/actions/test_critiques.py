@@ -88,3 +88,15 @@ def test_a_price_needs_a_catalog_with_prices() -> None:
     assert not critiques.priced([K.CHEAPER], MOVIELENS)
     assert critiques.priced([K.CHEAPER], {**MOVIELENS, "priced": True})
     assert critiques.priced([K.NEWER], MOVIELENS)
+
+
+def test_the_header_names_the_genres_excluded() -> None:
+    words = {**WORDS, "genres": {"Romance": "Romance", "Horror": "Horror"}}
+    request = {"genres": ["Comedy"], "exclude_genres": ["Romance", "Horror"], "year_from": 1990,
+               "year_to": 1999, "critiques": [{"kind": "newer", "items": ["20"], "label": "B (1991)"}]}
+    assert (replies.describe_request(request, words)
+            == "comedy films from 1990–1999, not romance or horror, newer than B (1991)")
+    chinese = {**words, "genres": {"Comedy": "喜剧", "Romance": "爱情", "Horror": "恐怖"},
+               "item_nouns": "电影"}
+    said = replies.describe_request(request, chinese, "zh")
+    assert said == "1990–1999年的喜剧电影，不要爱情、恐怖，比B (1991)新"

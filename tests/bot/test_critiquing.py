@@ -84,6 +84,9 @@ def test_critiquing_in_chinese(chat: Chat, movielens: Dataset) -> None:
 
 
 def test_a_genre_said_with_a_negation_is_left_out(chat: Chat, movielens: Dataset) -> None:
-    shown = shown_ids(chat.say(new_sender(), "recommend a comedy but not a romance"))
+    reply = chat.say(new_sender(), "recommend a comedy but not a romance")
+    shown = shown_ids(reply)
     assert shown and all("Comedy" in genres(movielens, i) and "Romance" not in genres(movielens, i)
                          for i in shown)
+    (listing,) = structured(reply)
+    assert "not romance" in listing["header"], listing["header"]
