@@ -7,15 +7,16 @@ directly (no NLU, no REST), so it bounds what any simulated person could reach."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from recommender.domain.catalog import Catalog, Item
 from recommender.domain.constraints import Constraints, Taste
 from recommender.domain.critiques import Critique, CritiqueKind, combined
 from recommender.domain.errors import InvalidRequest
-from recommender.serving.service import Recommender
+from recommender.serving.service import Recommendation, Recommender
 
+PAGE = 5  # items per list, as the action server asks
 KINDS = [kind for kind in CritiqueKind if kind not in (CritiqueKind.CHEAPER, CritiqueKind.PRICIER)]
 
 
@@ -58,34 +59,51 @@ def reactions(request: Request, shown: list[Item], catalog: Catalog, wanted: set
 
 
 def turns_knowing_the_ranking(recommender: Recommender, target: Item, genre: str, decade: int,
-                              sayable: set[str], max_turns: int, page: int = 5) -> int | None:
+                              sayable: set[str], max_turns: int) -> int | None:
     """The turn at which the target is shown to a person who knows the ranking, or None."""
-    request, seen = Request((genre,), decade, decade + 9), list[str]()
     wanted = set(recommender.catalog.genres_of(target))
+
+    def best(request: Request, shown: list[Item], seen: list[str]) -> Request | None:
+        ranked = [(position, candidate)
+                  for candidate in reactions(request, shown, recommender.catalog, wanted, sayable)
+                  if (position := _position(recommender, candidate, seen, target)) is not None]
+        return min(ranked, key=lambda pair: pair[0])[1] if ranked else None
+
+    return _turns(recommender, target, Request((genre,), decade, decade + 9), max_turns, best)
+
+
+def turns_with_more(recommender: Recommender, target: Item, genre: str, decade: int,
+                    max_turns: int) -> int | None:
+    """The same person saying only "more" (offline): the baseline the ceiling compares with."""
+    return _turns(recommender, target, Request((genre,), decade, decade + 9), max_turns,
+                  lambda request, shown, seen: request)
+
+
+def _turns(recommender: Recommender, target: Item, request: Request | None, max_turns: int,
+           react: Callable[[Request, list[Item], list[str]], Request | None]) -> int | None:
+    seen: list[str] = []
     for turn in range(1, max_turns + 1):
-        shown = [r.item for r in recommender.recommend(
-            Taste(genres=(genre,), exclude=tuple(seen)), page, request.constraints()).items]
+        if request is None:
+            return None
+        shown = [r.item for r in _ranked(recommender, request, seen, PAGE)]
         if target in shown:
             return turn
         if not shown:
             return None
         seen += [item.id for item in shown]
-        ranked = [(position, candidate)
-                  for candidate in reactions(request, shown, recommender.catalog, wanted, sayable)
-                  if (position := _position(recommender, candidate, genre, seen, target)) is not None]
-        if not ranked:
-            return None
-        request = min(ranked, key=lambda pair: pair[0])[1]
+        request = react(request, shown, seen)
     return None
 
 
-def _position(recommender: Recommender, request: Request, genre: str, seen: list[str],
-              target: Item) -> int | None:
+def _ranked(recommender: Recommender, request: Request, seen: list[str], k: int) -> list[Recommendation]:
+    """As the action server asks for someone new: no stated taste, nothing shown twice."""
+    return list(recommender.recommend(Taste(exclude=tuple(seen)), k, request.constraints()).items)
+
+
+def _position(recommender: Recommender, request: Request, seen: list[str], target: Item) -> int | None:
     """Where the target ranks after `request` (None: it no longer fits, or the request fails)."""
     try:
-        found = recommender.recommend(Taste(genres=(genre,), exclude=tuple(seen)), len(recommender.catalog),
-                                      request.constraints())
+        ids = [r.item.id for r in _ranked(recommender, request, seen, len(recommender.catalog))]
     except InvalidRequest:
         return None
-    ids = [r.item.id for r in found.items]
     return ids.index(target.id) if target.id in ids else None

@@ -37,8 +37,8 @@ def test_what_a_person_says_about_a_list_comes_from_the_targets_attributes(movie
     # Fargo is a crime drama and thriller: a list without dramas gets "also a drama"
     said = critique(wants_fargo, [star_wars, toy_story], popularity, catalog, {"Crime"})
     assert said == ("also a drama", "Drama")
-    # a genre most of the list has and Fargo lacks: "not ..."
-    said, genre = critique(wants_fargo, [star_wars, star_wars, toy_story], popularity, catalog,
+    # a genre most of the list has (3 of 4) and Fargo lacks: "not ..."
+    said, genre = critique(wants_fargo, [star_wars, star_wars, star_wars, toy_story], popularity, catalog,
                            {"Crime", "Drama", "Thriller"})
     assert said == f"not {GENRE_WORDS[genre]}" and genre not in catalog.genres_of(fargo)
     # else about the shown item closest to it: Toy Story (1995) more than Star Wars (1977)
