@@ -10,9 +10,9 @@ target, one of:
 - critiquing: a reaction to the list, from the target's attributes relative to what was shown:
   "also a romance" when few items shown have a genre of the target not yet said; "not a
   horror" when most carry a genre the target lacks; else "like the third one but newer" (or
-  older; "and less well known" when the target has fewer ratings than it; "more like the third
-  one" in the same year) about the shown item the person finds closest to the target (shared
-  genres, years apart, how well known);
+  older; "more like the third one" in the same year; "less well known" when the target has
+  fewer ratings than it, "better rated" when a higher mean rating) about the shown item the
+  person finds closest to the target (shared genres, years apart, how well known);
 - more only: "more".
 
 The popularity strategy needs no conversation: the most-rated items of that genre and decade,
@@ -48,7 +48,7 @@ from launcher.stack import ROOT, Stack, rasa_models, write_endpoints
 from recommender.data import load_dataset
 from recommender.domain.catalog import Dataset, Item, natural_title
 from recommender.evaluation.metrics import random_split
-from recommender.serving.service import Recommender, load_recommender
+from recommender.serving.service import BETTER_RATED_MIN_RATINGS, Recommender, load_recommender
 from recommender.storage.feedback import FeedbackStore
 
 STRATEGIES = ("critiquing", "more_only", "popularity")
@@ -107,15 +107,25 @@ def people(dataset: Dataset, count: int, seed: int) -> list[Person]:
     return list(found.values())
 
 
-class Popularity:
-    """Number of ratings per item, and the popularity strategy's pages."""
+class Ratings:
+    """What anyone can know of an item (its number of ratings, their mean), and the pages of the
+    popularity strategy."""
 
     def __init__(self, dataset: Dataset) -> None:
         self.catalog = dataset.catalog
-        self.counts = np.bincount(dataset.interactions.items, minlength=len(dataset.catalog))
+        items, ratings = dataset.interactions.items, dataset.interactions.ratings
+        self.counts = np.bincount(items, minlength=len(dataset.catalog))
+        sums = np.bincount(items, weights=ratings, minlength=len(dataset.catalog))
+        self.means = np.divide(sums, self.counts, out=np.zeros(len(sums)), where=self.counts > 0)
 
     def count(self, item: Item) -> int:
         return int(self.counts[self.catalog.index(item.id)])
+
+    def better_rated(self, item: Item, than: Item) -> bool:
+        """A higher mean rating, both rated by at least BETTER_RATED_MIN_RATINGS people."""
+        first, second = self.catalog.index(item.id), self.catalog.index(than.id)
+        return (min(self.counts[first], self.counts[second]) >= BETTER_RATED_MIN_RATINGS
+                and self.means[first] > self.means[second])
 
     def sharing(self, genres: set[str], decade: int) -> int:
         """How many items of the decade have all these genres."""
@@ -132,17 +142,17 @@ class Popularity:
         return position // page + 1
 
 
-def closeness(target: Item, item: Item, popularity: Popularity, catalog) -> float:
+def closeness(target: Item, item: Item, ratings: Ratings, catalog) -> float:
     """How close a person finds `item` to the one they want (higher is closer): shared genres
     (Jaccard), years apart, and how well known each is (log number of ratings)."""
     wanted, theirs = set(catalog.genres_of(target)), set(catalog.genres_of(item))
     shared = len(wanted & theirs) / len(wanted | theirs) if wanted | theirs else 0.0
     years = abs((item.year or 0) - (target.year or 0))
-    fame = abs(math.log1p(popularity.count(item)) - math.log1p(popularity.count(target)))
+    fame = abs(math.log1p(ratings.count(item)) - math.log1p(ratings.count(target)))
     return shared - 0.1 * years - fame
 
 
-def critique(person: Person, shown: list[Item], popularity: Popularity, catalog,
+def critique(person: Person, shown: list[Item], ratings: Ratings, catalog,
              named: set[str]) -> tuple[str, str | None]:
     """What a person who wants `person.target` says about the list `shown`, and the genre it
     names (`named`: the genres said so far, asked for or excluded)."""
@@ -151,19 +161,26 @@ def critique(person: Person, shown: list[Item], popularity: Popularity, catalog,
     carried = {g: sum(g in catalog.genres_of(item) for item in shown) for g in GENRE_WORDS}
     asked = named & set(wanted)
     missing = [g for g in wanted if g not in named and carried[g] < len(shown) / 2
-               and popularity.sharing(asked | {g}, person.decade) >= MANY]
+               and ratings.sharing(asked | {g}, person.decade) >= MANY]
     if missing:  # few of these are romantic: "also a romance"
         return f"also {GENRE_WORDS[missing[0]]}", missing[0]
     unwanted = [g for g in GENRE_WORDS if g not in wanted and g not in named and carried[g] >= CROWDED]
     if unwanted:  # several of these are horror films: "not a horror"
         genre = max(unwanted, key=lambda g: (carried[g], g))
         return f"not {GENRE_WORDS[genre]}", genre
-    position = max(range(len(shown)), key=lambda p: closeness(target, shown[p], popularity, catalog))
+    position = max(range(len(shown)), key=lambda p: closeness(target, shown[p], ratings, catalog))
     pivot, ordinal = shown[position], ORDINALS[position]
-    less_known = " and less well known" if popularity.count(target) < popularity.count(pivot) else ""
-    if pivot.year and year != pivot.year:
-        return f"like the {ordinal} one but {'newer' if year > pivot.year else 'older'}{less_known}", None
-    return f"more like the {ordinal} one{less_known.replace(' and', ', but')}", None
+    in_time = ("newer" if year > pivot.year else "older") if pivot.year and year != pivot.year else None
+    known = [words for words, holds in (("less well known", ratings.count(target) < ratings.count(pivot)),
+                                        ("better rated", ratings.better_rated(target, pivot))) if holds]
+    if in_time:
+        return f"like the {ordinal} one but {_listed([in_time, *known])}", None
+    return f"more like the {ordinal} one" + (f", but {_listed(known)}" if known else ""), None
+
+
+def _listed(words: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
 
 
 def _says_only_what_anyone_could(text: str, target: Item) -> None:
@@ -173,7 +190,7 @@ def _says_only_what_anyone_could(text: str, target: Item) -> None:
 
 
 async def _converse(session: aiohttp.ClientSession, url: str, person: Person, strategy: str, max_turns: int,
-                    dataset: Dataset, popularity: Popularity) -> int | None:
+                    dataset: Dataset, ratings: Ratings) -> int | None:
     """The turn at which the target was shown, or None within `max_turns`."""
     text, sender = person.opening(), f"{person.sender}:{strategy}"
     named = {person.genre}
@@ -189,7 +206,7 @@ async def _converse(session: aiohttp.ClientSession, url: str, person: Person, st
         if not shown:  # nothing shown (nothing left, not understood): say what they want again
             text, named = person.opening(), {person.genre}
         elif strategy == "critiquing":
-            text, genre = critique(person, shown, popularity, dataset.catalog, named)
+            text, genre = critique(person, shown, ratings, dataset.catalog, named)
             named |= {genre} if genre else set()
         else:
             text = "more"
@@ -198,15 +215,15 @@ async def _converse(session: aiohttp.ClientSession, url: str, person: Person, st
 
 async def _run(url: str, dataset: Dataset, group: list[Person], strategy: str, max_turns: int,
                concurrency: int, progress: tqdm) -> list[int | None]:
-    popularity = Popularity(dataset)
+    ratings = Ratings(dataset)
     if strategy == "popularity":
         progress.update(len(group))
-        return [t if (t := popularity.turns_to(p)) <= max_turns else None for p in group]
+        return [t if (t := ratings.turns_to(p)) <= max_turns else None for p in group]
     limit = asyncio.Semaphore(concurrency)
 
     async def one(person: Person) -> int | None:
         async with limit:
-            found = await _converse(session, url, person, strategy, max_turns, dataset, popularity)
+            found = await _converse(session, url, person, strategy, max_turns, dataset, ratings)
             progress.update(1)
             return found
 
