@@ -46,6 +46,44 @@ def test_like_the_second_one_but_newer(chat: Chat, movielens: Dataset) -> None:
     assert f"newer than {second.label}" in why, why
 
 
+ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def test_newer_then_older_than_a_later_item_keeps_the_years_between(chat: Chat, movielens: Dataset) -> None:
+    sender = new_sender()
+    first = [movielens.catalog.get(i) for i in shown_ids(chat.say(sender, "recommend a comedy from the 90s"))]
+    oldest = min(range(len(first)), key=lambda p: first[p].year)
+    lower = first[oldest]
+    then = [movielens.catalog.get(i)
+            for i in shown_ids(chat.say(sender, f"like the {ORDINALS[oldest]} one but newer"))]
+    assert then and all(item.year > lower.year for item in then)
+    newest = max(range(len(then)), key=lambda p: then[p].year)
+    upper = then[newest]
+    assert upper.year > lower.year + 1, "a year between the two to narrow to"
+    reply = chat.say(sender, f"like the {ORDINALS[newest]} one but older")
+    between = [movielens.catalog.get(i) for i in shown_ids(reply)]
+    assert between, texts(reply)
+    assert all(lower.year < item.year < upper.year for item in between), [i.label for i in between]
+    (listing,) = structured(reply)
+    assert f"newer than {lower.label}" in listing["header"] and "older than it" in listing["header"]
+
+
+def test_a_genre_added_keeps_the_critique_and_one_left_out_is_named(chat: Chat, movielens: Dataset) -> None:
+    sender = new_sender()
+    first = [movielens.catalog.get(i) for i in shown_ids(chat.say(sender, "recommend a comedy from the 90s"))]
+    oldest = min(range(len(first)), key=lambda p: first[p].year)
+    pivot = first[oldest]
+    chat.say(sender, f"like the {ORDINALS[oldest]} one but newer")
+    reply = chat.say(sender, "also a romance")
+    shown = shown_ids(reply)
+    assert shown and all({"Comedy", "Romance"} <= genres(movielens, i) for i in shown)
+    assert all(movielens.catalog.get(i).year > pivot.year for i in shown)
+    reply = chat.say(sender, "not a drama")
+    (listing,) = structured(reply)
+    assert "not drama" in listing["header"], listing["header"]
+    assert all("Drama" not in genres(movielens, i) for i in shown_ids(reply))
+
+
 def test_something_less_well_known_lowers_the_median_number_of_ratings(
     chat: Chat, movielens: Dataset
 ) -> None:
