@@ -76,6 +76,13 @@ class FakeRasa:
     async def stop(self) -> None:
         await self._runner.cleanup()
 
+    async def __aenter__(self) -> FakeRasa:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
     def said(self) -> list[str]:
         return [message["message"] for message in self.received]
 

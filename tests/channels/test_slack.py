@@ -65,19 +65,9 @@ def sections(post: dict) -> list[str]:
     return [b["text"]["text"] for b in post.get("blocks", []) if b["type"] == "section"]
 
 
-@asynccontextmanager
-async def fake_rasa() -> AsyncIterator[FakeRasa]:
-    rasa = FakeRasa()
-    await rasa.start()
-    try:
-        yield rasa
-    finally:
-        await rasa.stop()
-
-
 def test_a_list_is_rendered_from_its_fields_in_the_persons_language() -> None:
     async def scenario() -> None:
-        async with fake_rasa() as rasa, adapter(rasa.url) as (api, url):
+        async with FakeRasa() as rasa, adapter(rasa.url) as (api, url):
             await api.send_event(url, direct_message("U20", "recommend something"), "Ev40")
             await api.wait_for_posts(1)
             await api.send_event(url, direct_message("U21", "推荐几部电影", ts="101.1"), "Ev41")
@@ -94,7 +84,7 @@ def test_a_list_is_rendered_from_its_fields_in_the_persons_language() -> None:
 
 def test_a_press_sends_its_payload_and_only_feedback_is_marked_and_stored_once() -> None:
     async def scenario() -> None:
-        async with fake_rasa() as rasa, adapter(rasa.url) as (api, url):
+        async with FakeRasa() as rasa, adapter(rasa.url) as (api, url):
             await api.send_event(url, direct_message("U22", "recommend something"), "Ev42")
             listing = (await api.wait_for_posts(1))[0]
             like, *_, why = item_blocks(listing)[1]["elements"]

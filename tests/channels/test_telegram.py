@@ -50,16 +50,6 @@ async def adapter(rasa_url: str, webhook: bool = False,
         await api.stop()
 
 
-@asynccontextmanager
-async def fake_rasa() -> AsyncIterator[FakeRasa]:
-    rasa = FakeRasa()
-    await rasa.start()
-    try:
-        yield rasa
-    finally:
-        await rasa.stop()
-
-
 def texts(messages: list[dict]) -> str:
     return "\n".join(m["text"] for m in messages)
 
@@ -100,7 +90,7 @@ async def edited(api: FakeTelegram, count: int) -> dict:
 
 def test_a_list_is_rendered_from_its_fields_in_the_persons_language() -> None:
     async def scenario() -> None:
-        async with fake_rasa() as rasa, adapter(rasa.url) as (api, _):
+        async with FakeRasa() as rasa, adapter(rasa.url) as (api, _):
             api.text_update(801, "recommend something")
             english = (await api.wait_for("sendMessage", 1))[-1]
             api.languages[802] = "zh-hans"
@@ -120,7 +110,7 @@ def test_a_list_is_rendered_from_its_fields_in_the_persons_language() -> None:
 
 def test_a_number_then_an_action_sends_its_payload_and_only_feedback_is_marked() -> None:
     async def scenario() -> None:
-        async with fake_rasa() as rasa, adapter(rasa.url) as (api, _):
+        async with FakeRasa() as rasa, adapter(rasa.url) as (api, _):
             api.text_update(803, "recommend something")
             listing = (await api.wait_for("sendMessage", 1))[-1]
             api.button_update(803, button(listing, "2"))
@@ -156,7 +146,7 @@ def test_a_button_shown_before_a_restart_still_works(tmp_path) -> None:
     async def scenario() -> None:
         api = FakeTelegram(TOKEN)
         await api.start()
-        async with fake_rasa() as rasa:
+        async with FakeRasa() as rasa:
             client = RasaClient(rasa.url, timeout=10)
             try:
                 async with running(build(TOKEN, client, api.url, kept), poll_timeout=1):
@@ -187,7 +177,7 @@ def test_a_button_shown_before_a_restart_still_works(tmp_path) -> None:
 
 def test_a_button_whose_data_is_gone_is_answered_expired_in_the_persons_language(caplog) -> None:
     async def scenario() -> None:
-        async with fake_rasa() as rasa:
+        async with FakeRasa() as rasa:
             async with adapter(rasa.url) as (api, _):
                 api.text_update(805, "recommend something")
                 forgotten = button((await api.wait_for("sendMessage", 1))[-1], "1")
@@ -210,7 +200,7 @@ def test_a_button_whose_data_is_gone_is_answered_expired_in_the_persons_language
 
 def test_buttons_work_over_a_webhook_too() -> None:
     async def scenario() -> None:
-        async with fake_rasa() as rasa, adapter(rasa.url, webhook=True) as (api, url):
+        async with FakeRasa() as rasa, adapter(rasa.url, webhook=True) as (api, url):
             async with aiohttp.ClientSession() as http:
                 async def post(update: dict) -> None:
                     async with http.post(url, json=update, headers={SECRET_HEADER: SECRET}) as response:
