@@ -233,7 +233,7 @@ def describe_request(request: dict, words: dict, language: str | None = EN) -> s
     "1990–1999年的喜剧电影（类似 Fargo），不要爱情"."""
     genres = genre_names(request.get("genres") or [], words)
     excluded = genre_names(request.get("exclude_genres") or [], words)
-    said = [*critiques_said(request, language)]
+    said = critiques_said(request, language)
     if excluded:
         joined = "、".join(excluded) if language == ZH else " or ".join(excluded).lower()
         said.insert(0, text(language, "excluded_genres", genres=joined))
