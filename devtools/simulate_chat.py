@@ -11,8 +11,9 @@ target, one of:
   "also a romance" when few items shown have a genre of the target not yet said; "not a
   horror" when most carry a genre the target lacks; else "like the third one but newer" (or
   older; "more like the third one" in the same year; "less well known" when the target has
-  fewer ratings than it, "better rated" when a higher mean rating) about the shown item the
-  person finds closest to the target (shared genres, years apart, how well known);
+  fewer ratings than it, "better known" when more, "better rated" when a higher mean rating)
+  about the shown item the person finds closest to the target (shared genres, years apart,
+  how well known);
 - more only: "more".
 
 The popularity strategy needs no conversation: the most-rated items of that genre and decade,
@@ -172,6 +173,7 @@ def critique(person: Person, shown: list[Item], ratings: Ratings, catalog,
     pivot, ordinal = shown[position], ORDINALS[position]
     in_time = ("newer" if year > pivot.year else "older") if pivot.year and year != pivot.year else None
     known = [words for words, holds in (("less well known", ratings.count(target) < ratings.count(pivot)),
+                                        ("better known", ratings.count(target) > ratings.count(pivot)),
                                         ("better rated", ratings.better_rated(target, pivot))) if holds]
     if in_time:
         return f"like the {ordinal} one but {_listed([in_time, *known])}", None
@@ -260,9 +262,21 @@ def simulate(url: str, dataset: Dataset, seeds: list[int], count: int, max_turns
     five = result.get("success_at_5", {})
     result["ratio_at_5_critiquing_vs_more_only"] = (five["critiquing"] / five["more_only"]
                                                     if five and five["more_only"] else None)
+    result["ratio_at_5_ci95"] = ratio_interval(turns["critiquing"], turns["more_only"]) if five else None
     result.update({"seeds": seeds, "people_per_seed": count, "max_turns": max_turns, "per_seed": per_seed,
                    "machine": machine()})
     return result
+
+
+def ratio_interval(critiquing: list[int | None], more_only: list[int | None], n: int = 5,
+                   resamples: int = 2000, seed: int = 0) -> list[float] | None:
+    """A 95% bootstrap interval of success@n with critiquing over success@n with "more" only:
+    the same people resampled for both (the i-th entry of each list is one person)."""
+    reached = np.array([[t is not None and t <= n for t in side] for side in (critiquing, more_only)])
+    picks = np.random.default_rng(seed).integers(0, reached.shape[1], (resamples, reached.shape[1]))
+    found = reached[:, picks].sum(axis=2)  # (2, resamples)
+    ratios = found[0][found[1] > 0] / found[1][found[1] > 0]
+    return [round(float(q), 3) for q in np.percentile(ratios, [2.5, 97.5])] if len(ratios) else None
 
 
 def _success(turns: list[int | None], n: int) -> float:
@@ -285,9 +299,12 @@ def report(result: dict) -> str:
     ratio_line = "\n"
     if ratio:
         first, more = result["success_at_1"]["critiquing"], result["success_at_5"]["more_only"]
-        ratio_line = (f"\n\nsuccess@5, critiquing vs more only: **{ratio:.2f}x** (target 1.5x). The opening "
-                      f"alone (genre and decade) shows the target to {first:.0%} of the people under both "
-                      f"strategies, and \"more\" reaches {more:.0%} by turn 5, so 1.5x would need "
+        interval = result.get("ratio_at_5_ci95")
+        spread = (f" (95% bootstrap interval over people: {interval[0]:.2f}-{interval[1]:.2f}x)"
+                  if interval else "")
+        ratio_line = (f"\n\nsuccess@5, critiquing vs more only: **{ratio:.2f}x**{spread}; target 1.5x. "
+                      f"The opening alone (genre and decade) shows the target to {first:.0%} of the people "
+                      f"under both strategies, and \"more\" reaches {more:.0%} by turn 5, so 1.5x would need "
                       f"{1.5 * more:.0%} success with critiques.")
         if CEILING in result["success_at_5"]:
             ceiling, offline = result["success_at_5"][CEILING], result["success_at_5"][OFFLINE_MORE]
@@ -296,16 +313,27 @@ def report(result: dict) -> str:
                            f"(offline, `devtools/critique_ceiling.py`: the request kept as the action server "
                            f"keeps it, the recommender called directly); they reach {ceiling:.0%} by turn 5, "
                            f"{ceiling / offline:.2f}x the same people paging offline ({offline:.0%}).")
-        ratio_line += "\n"
+        ratio_line += "\n\n" + per_seed_table(result["per_seed"]) + "\n"
     return (f"{result['people_per_seed']} simulated people x seeds {result['seeds']}, at most "
             f"{result['max_turns']} turns; one run on {result['machine']}.\n\n"
             + tabulate(rows, headers=headers, tablefmt="github") + ratio_line)
 
 
+def per_seed_table(per_seed: list[dict]) -> str:
+    """success@5 of critiquing and of "more" only, seed by seed: how much the ratio varies."""
+    rows = []
+    for row in per_seed:
+        critiquing, more = row["success_at_5_critiquing"], row["success_at_5_more_only"]
+        rows.append([row["seed"], row["people"], f"{critiquing:.2f}", f"{more:.2f}",
+                     f"{critiquing / more:.2f}x" if more else "—"])
+    headers = ["seed", "people", "success@5 critiquing", "success@5 more only", "ratio"]
+    return tabulate(rows, headers=headers, tablefmt="github")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m devtools.simulate_chat")
     parser.add_argument("--people", type=int, default=50, help="simulated people per seed")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(range(1, 11)))
     parser.add_argument("--turns", type=int, default=10, help="most turns a person takes")
     args = parser.parse_args()
     if not any(rasa_models().glob("*.tar.gz")):
