@@ -117,6 +117,19 @@ def test_newer_then_older_than_a_later_item_narrows_to_the_years_between(recomme
     assert found and all(pivot.year < r.item.year < upper.year for r in found)
 
 
+def test_less_well_known_then_better_known_than_a_later_item_narrows_to_a_band_of_ratings(recommender):
+    first = shown(recommender)
+    famous = max(first, key=lambda item: counts(recommender, [item])[0])
+    hidden = Critique(CritiqueKind.LESS_POPULAR, (famous.id,), famous.label)
+    after = critiqued(recommender, CritiqueKind.LESS_POPULAR, [famous])
+    lower = min(after, key=lambda item: counts(recommender, [item])[0])
+    known = Critique(CritiqueKind.MORE_POPULAR, (lower.id,), lower.label)
+    found = [r.item for r in recommender.recommend(SOMEONE, 5, Constraints(
+        **COMEDY_90S, critiques=tuple(combined([hidden], [known])))).items]
+    (most,), (least,) = counts(recommender, [famous]), counts(recommender, [lower])
+    assert found and all(least < count < most for count in counts(recommender, found))
+
+
 def test_critiques_cross_processes_as_plain_data():
     critique = Critique.read({"kind": "newer", "items": ["12"], "label": "Fargo (1996)"})
     assert Constraints(critiques=[critique.as_dict()]).critiques == (critique,)
