@@ -28,6 +28,13 @@ def test_each_critique_is_read_in_both_languages(text: str, kind: K) -> None:
     assert critiques.kinds(text) == [kind]
 
 
+def test_one_message_can_state_several_critiques() -> None:
+    assert critiques.kinds("like the third one but older, better known and better rated") == [
+        K.OLDER, K.MORE_POPULAR, K.BETTER_RATED]
+    assert critiques.kinds("more like the first one, but less well known") == [K.LESS_POPULAR]
+    assert critiques.kinds("像第二部那样但更有名一点的") == [K.MORE_POPULAR]
+
+
 @pytest.mark.parametrize("text", ["a horror movie newer than 1995", "older than 1970", "recommend a comedy",
                                   "show me more", "less than 5 stars", "推荐一部九十年代的喜剧电影"])
 def test_a_year_bound_or_a_plain_request_is_no_critique(text: str) -> None:
