@@ -102,6 +102,10 @@ class ActionRecommend(Action):
         if not critiques.priced(directions, vocabulary):
             say(dispatcher, tracker, "no_prices", nouns=words_for(tracker)["item_nouns"])
             return []
+        pointing = directions or critiques.wants_similar(str(tracker.latest_message.get("text") or ""))
+        if pointing and context.item_reference(tracker) is None:
+            if said_where_the_list_ends(dispatcher, tracker):  # "like the seventh one" of five
+                return []
         request = critiqued(tracker, request, directions)
         if request["year_from"] is not None and vocabulary["first_year"] is not None:
             side = years.outside((request["year_from"], request["year_to"]), vocabulary["first_year"],
@@ -184,15 +188,22 @@ def say_unknown_item(dispatcher: CollectingDispatcher, tracker: Tracker, error: 
 def pointed_item(dispatcher: CollectingDispatcher, tracker: Tracker) -> context.ItemReference | None:
     """The item the message points at; when none, says how to point at one."""
     found = context.item_reference(tracker)
-    if found is None:
-        position, shown = context.ordinal_position(tracker), tracker.get_slot("last_list") or []
-        if position is not None and shown:
-            say(dispatcher, tracker, "shown_how_many", count=len(shown))
-        elif position is not None:
-            say(dispatcher, tracker, "no_list_yet")
-        else:
-            say(dispatcher, tracker, "which_one")
+    if found is None and not said_where_the_list_ends(dispatcher, tracker):
+        say(dispatcher, tracker, "which_one")
     return found
+
+
+def said_where_the_list_ends(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """A position past the last list ("the seventh one" of five, or before any list): says how
+    many were shown, or that nothing was, and returns True."""
+    position, shown = context.ordinal_position(tracker), tracker.get_slot("last_list") or []
+    if position is None or context.shown_at(shown, position) is not None:
+        return False
+    if shown:
+        say(dispatcher, tracker, "shown_how_many", count=len(shown))
+    else:
+        say(dispatcher, tracker, "no_list_yet")
+    return True
 
 
 async def about_item(dispatcher: CollectingDispatcher, tracker: Tracker, task: str,

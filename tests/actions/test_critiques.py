@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import context, critiques, replies
-from actions.recommendations import critiqued
+from actions.recommendations import critiqued, said_where_the_list_ends
 from recommender.domain.critiques import CritiqueKind as K
 from tests.actions.test_context import MOVIELENS, SHOWN, ordinal, tracker, year
 
@@ -107,3 +108,16 @@ def test_the_header_names_the_genres_excluded() -> None:
                "item_nouns": "电影"}
     said = replies.describe_request(request, chinese, "zh")
     assert said == "1990–1999年的喜剧电影，不要爱情、恐怖，比B (1991)新"
+
+
+@pytest.mark.parametrize("position, shown, answer", [
+    (7, SHOWN, "I showed you 3 — which one do you mean?"),
+    (2, [], "I haven't shown you a list yet. Ask me for a recommendation first."),
+    (2, SHOWN, None),  # the second of three: a pivot, nothing to say
+])
+def test_a_position_past_the_list_is_answered_not_critiqued(position: int, shown: list,
+                                                          answer: str | None) -> None:
+    dispatcher = CollectingDispatcher()
+    message = tracker("like the seventh one but newer", [ordinal(position)], last_list=shown)
+    assert said_where_the_list_ends(dispatcher, message) is (answer is not None)
+    assert [m["text"] for m in dispatcher.messages] == ([answer] if answer else [])

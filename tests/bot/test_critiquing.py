@@ -105,6 +105,18 @@ def test_not_that_genre_and_start_over(chat: Chat, movielens: Dataset) -> None:
     assert all("Comedy" in genres(movielens, i) for i in shown_ids(chat.say(sender, "recommend a comedy")))
 
 
+def test_a_critique_of_an_item_past_the_list_asks_which_one_and_keeps_the_request(chat: Chat) -> None:
+    assert "haven't shown you a list" in texts(chat.say(new_sender(), "like the second one but newer"))
+    sender = new_sender()
+    first = shown_ids(chat.say(sender, "recommend a comedy from the 90s"))
+    reply = chat.say(sender, "like the seventh one but newer")
+    assert "I showed you 5" in texts(reply) and not shown_ids(reply)
+    more = chat.say(sender, "more")  # the comedies from the 90s, not a critique of them
+    (listing,) = structured(more)
+    assert listing["header"].startswith("More comed") and "1990" in listing["header"], listing["header"]
+    assert "newer" not in listing["header"] and shown_ids(more) and not set(first) & set(shown_ids(more))
+
+
 def test_a_price_critique_on_a_catalog_without_prices_is_answered_politely(chat: Chat) -> None:
     sender = new_sender()
     shown_ids(chat.say(sender, "recommend a comedy from the 90s"))
