@@ -103,9 +103,9 @@ class ActionRecommend(Action):
             say(dispatcher, tracker, "no_prices", nouns=words_for(tracker)["item_nouns"])
             return []
         pointing = directions or critiques.wants_similar(str(tracker.latest_message.get("text") or ""))
-        if pointing and context.item_reference(tracker) is None:
-            if said_where_the_list_ends(dispatcher, tracker):  # "like the seventh one" of five
-                return []
+        unresolved = pointing and context.item_reference(tracker) is None
+        if unresolved and said_where_the_list_ends(dispatcher, tracker):  # "like the seventh one" of five
+            return []
         request = critiqued(tracker, request, directions)
         if request["year_from"] is not None and vocabulary["first_year"] is not None:
             side = years.outside((request["year_from"], request["year_to"]), vocabulary["first_year"],
